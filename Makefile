@@ -1,0 +1,68 @@
+# Every contributor task is a target here. Each one bootstraps .venv itself, so
+# `make test` and `make demo` work on a fresh clone with nothing but Python 3.11+.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+# The generator's post-hooks call ruff by name: make it the pinned one.
+export PATH := $(BIN):$(PATH)
+
+SPEC := openapi/kling-image-expansion.yaml
+GENERATOR_CONFIG := openapi/generator.yaml
+GENERATED := generated_client/kling_expand_api
+GENERATE = $(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
+	--meta none --overwrite --output-path
+
+.PHONY: setup test lint typecheck pytest spec generate check-generated update-spec mock demo bench contract-live clean
+
+setup: $(STAMP) ## create .venv with the pinned dependencies
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps --editable .
+	@touch $@
+
+requirements.lock: pyproject.toml ## re-pin after changing dependencies
+	@test -x $(UV) || ( $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv==$(UV_VERSION) )
+	$(UV) pip compile --quiet --no-header --python-version 3.11 --extra dev -o $@ pyproject.toml
+
+test: $(STAMP) lint typecheck check-generated pytest ## everything CI runs
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+spec: $(STAMP) ## upstream spec + overlay -> resolved YAML and JSON
+	$(PY) -m kling_spec resolve
+
+generate: $(STAMP) ## resolved spec -> generated_client/
+	$(GENERATE) $(GENERATED)
+
+# Regenerate into a scratch folder and compare: the committed client must be exactly
+# what the committed spec and config produce, and the resolved spec exactly what
+# upstream + overlay produce.
+check-generated: $(STAMP)
+	$(PY) -m kling_spec resolve --check
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	$(GENERATE) "$$scratch/kling_expand_api" >/dev/null && \
+	diff -r "$$scratch/kling_expand_api" $(GENERATED) \
+	  || { echo "generated_client/ is stale or edited by hand: run 'make generate'"; exit 1; }
+
+update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL>
+	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
+	$(PY) -m kling_spec update "$(SRC)"
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

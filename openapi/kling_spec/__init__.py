@@ -1,0 +1,39 @@
+"""The resolved Kling image-expansion spec, and the tooling that produces it.
+
+The spec is the project's one source of truth: the SDK's local checks and the
+mock server's validation both read their limits from :class:`ExpandConstraints`.
+
+>>> from kling_spec import ExpandConstraints
+>>> ExpandConstraints.from_spec().max_area_factor > 1
+True
+"""
+
+from ._constraints import (
+    CREATE_PATH,
+    TASK_PATH,
+    ExpandConstraints,
+    NumberBound,
+    request_schema_of,
+    resolve_ref,
+)
+from ._diff import SpecChange, diff_specs
+from ._errors import SpecError
+from ._files import load_resolved_spec
+from ._overlay import apply_overlay, hoist_components
+from ._page import extract_spec_text
+
+__all__ = [
+    "CREATE_PATH",
+    "TASK_PATH",
+    "ExpandConstraints",
+    "NumberBound",
+    "SpecChange",
+    "SpecError",
+    "apply_overlay",
+    "diff_specs",
+    "extract_spec_text",
+    "hoist_components",
+    "load_resolved_spec",
+    "request_schema_of",
+    "resolve_ref",
+]

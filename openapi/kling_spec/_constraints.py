@@ -1,0 +1,176 @@
+"""The request constraints, read from the resolved spec and nowhere else.
+
+Both the SDK's local checks and the mock server's validation are built from a
+:class:`ExpandConstraints`, so a bound changed in the spec changes both, and a
+test can hand either of them a modified copy of the spec.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ._errors import SpecError
+from ._files import load_resolved_spec
+
+CREATE_PATH = "/kling/v1/images/editing/expand"
+TASK_PATH = CREATE_PATH + "/{task_id}"
+
+
+@dataclass(frozen=True)
+class NumberBound:
+    """An inclusive numeric range taken from a JSON Schema property."""
+
+    minimum: float
+    maximum: float
+
+    def contains(self, value: float) -> bool:
+        return self.minimum <= value <= self.maximum
+
+
+@dataclass(frozen=True)
+class ExpandConstraints:
+    """Every limit a create request must respect, as the resolved spec states it.
+
+    >>> c = ExpandConstraints.from_spec()
+    >>> c.area_factor(0.5, 0.5, 0, 0) <= c.max_area_factor
+    True
+    """
+
+    request_schema: Mapping[str, Any]
+    required_fields: tuple[str, ...]
+    ratio_bounds: Mapping[str, NumberBound]
+    vertical_fields: tuple[str, str]
+    horizontal_fields: tuple[str, str]
+    max_area_factor: float
+    n_bound: NumberBound
+    n_default: int
+    prompt_field: str
+    prompt_max_length: int
+    image_field: str
+    image_formats: tuple[str, ...]
+    image_max_bytes: int
+    image_min_side: int
+    aspect_min: Fraction
+    aspect_max: Fraction
+    aspect_min_text: str
+    aspect_max_text: str
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any] | None = None) -> ExpandConstraints:
+        """Read the constraints from ``spec`` (default: the resolved spec shipped here)."""
+        if spec is None:
+            return _default_constraints()
+        return _read_constraints(spec)
+
+    @property
+    def ratio_fields(self) -> tuple[str, ...]:
+        return self.vertical_fields + self.horizontal_fields
+
+    def area_factor(self, up: float, down: float, left: float, right: float) -> float:
+        """How many times the original area the expanded canvas covers."""
+        return (1 + up + down) * (1 + left + right)
+
+    def area_factor_of(self, ratios: Mapping[str, float]) -> float:
+        """:meth:`area_factor` for a mapping of ratio field name to value."""
+        up, down = (ratios[name] for name in self.vertical_fields)
+        left, right = (ratios[name] for name in self.horizontal_fields)
+        return self.area_factor(up, down, left, right)
+
+    def aspect_ok(self, width: int, height: int) -> bool:
+        """Whether width:height lies within the documented aspect range (exact arithmetic)."""
+        ratio = Fraction(width, height)
+        return self.aspect_min <= ratio <= self.aspect_max
+
+
+def resolve_ref(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow local ``$ref`` pointers until a node without one is reached."""
+    seen: set[str] = set()
+    while "$ref" in node:
+        ref = str(node["$ref"])
+        if not ref.startswith("#/") or ref in seen:
+            raise SpecError(f"cannot follow $ref {ref!r}")
+        seen.add(ref)
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def request_schema_of(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The create operation's request body schema, references followed."""
+    try:
+        body = spec["paths"][CREATE_PATH]["post"]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+    except KeyError as exc:
+        raise SpecError(f"the spec has no JSON request body for POST {CREATE_PATH}") from exc
+    return resolve_ref(spec, schema)
+
+
+def _parse_aspect(text: str) -> Fraction:
+    width, _, height = text.partition(":")
+    try:
+        return Fraction(width) / Fraction(height)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise SpecError(f"aspect ratio {text!r} is not of the form W:H") from exc
+
+
+def _bound(schema: Mapping[str, Any], field: str) -> NumberBound:
+    try:
+        return NumberBound(float(schema["minimum"]), float(schema["maximum"]))
+    except KeyError as exc:
+        raise SpecError(f"{field} has no minimum/maximum in the spec") from exc
+
+
+def _read_constraints(spec: Mapping[str, Any]) -> ExpandConstraints:
+    schema = request_schema_of(spec)
+    properties = schema.get("properties", {})
+    try:
+        extra = schema["x-kling-constraints"]
+        image, expansion, prompt = extra["image"], extra["expansion"], extra["prompt"]
+        vertical = tuple(expansion["vertical"])
+        horizontal = tuple(expansion["horizontal"])
+        n_schema = properties["n"]
+        prompt_field = str(prompt["field"])
+    except KeyError as exc:
+        raise SpecError(f"the request schema lacks {exc.args[0]!r} in its constraints") from exc
+    if len(vertical) != 2 or len(horizontal) != 2:
+        raise SpecError(
+            "x-kling-constraints.expansion needs two vertical and two horizontal fields"
+        )
+    schema_max = properties.get(prompt_field, {}).get("maxLength")
+    if schema_max is not None and int(schema_max) != int(prompt["max_length"]):
+        raise SpecError(
+            f"{prompt_field}.maxLength ({schema_max}) disagrees with "
+            f"x-kling-constraints.prompt.max_length ({prompt['max_length']})"
+        )
+    ratio_fields = vertical + horizontal
+    return ExpandConstraints(
+        request_schema=schema,
+        required_fields=tuple(schema.get("required", ())),
+        ratio_bounds={name: _bound(properties[name], name) for name in ratio_fields},
+        vertical_fields=(vertical[0], vertical[1]),
+        horizontal_fields=(horizontal[0], horizontal[1]),
+        max_area_factor=float(expansion["max_area_factor"]),
+        n_bound=_bound(n_schema, "n"),
+        n_default=int(n_schema.get("default", n_schema["minimum"])),
+        prompt_field=prompt_field,
+        prompt_max_length=int(prompt["max_length"]),
+        image_field=str(image["field"]),
+        image_formats=tuple(str(f).lower() for f in image["formats"]),
+        image_max_bytes=int(image["max_bytes"]),
+        image_min_side=int(image["min_side_px"]),
+        aspect_min=_parse_aspect(str(image["aspect_ratio"]["min"])),
+        aspect_max=_parse_aspect(str(image["aspect_ratio"]["max"])),
+        aspect_min_text=str(image["aspect_ratio"]["min"]),
+        aspect_max_text=str(image["aspect_ratio"]["max"]),
+    )
+
+
+@functools.cache
+def _default_constraints() -> ExpandConstraints:
+    return _read_constraints(load_resolved_spec())

@@ -1,0 +1,3 @@
+"""The hand-written SDK for Kling image expansion: submit, wait, retry safely, download."""
+
+__all__: list[str] = []

@@ -1,0 +1,64 @@
+"""`make update-spec`: vendor a page or a spec byte for byte and print what changed."""
+
+from pathlib import Path
+
+import pytest
+
+from kling_spec import CREATE_PATH, ExpandConstraints, _files, extract_spec_text
+from kling_spec._cli import main
+
+
+def page_around(spec_text: str) -> str:
+    return f"# Expand an image\n\nSome prose.\n\n````yaml api/x.json POST /x\n{spec_text}````\n"
+
+
+@pytest.fixture
+def vendored(tmp_path: Path) -> Path:
+    """A scratch upstream folder holding today's vendored copy."""
+    path = tmp_path / _files.UPSTREAM_SPEC.name
+    path.write_bytes(_files.UPSTREAM_SPEC.read_bytes())
+    return path
+
+
+def test_a_page_is_reduced_to_its_yaml_block_byte_for_byte() -> None:
+    text = _files.UPSTREAM_SPEC.read_text(encoding="utf-8")
+
+    assert extract_spec_text(page_around(text)) == text
+
+
+def test_text_without_a_spec_is_refused() -> None:
+    with pytest.raises(ValueError, match="no OpenAPI"):
+        extract_spec_text("just prose")
+
+
+def test_update_vendors_the_new_copy_records_its_digest_and_prints_the_diff(
+    tmp_path: Path, vendored: Path, capsys
+) -> None:
+    # Given a new page whose spec lowers the maximum n (the only bound with that value)
+    n_max = int(ExpandConstraints.from_spec().n_bound.maximum)
+    text = vendored.read_text()
+    assert text.count(f"maximum: {n_max}\n") == 1
+    new_text = text.replace(f"maximum: {n_max}\n", f"maximum: {n_max - 1}\n")
+    assert new_text != vendored.read_text()
+    page = tmp_path / "page.txt"
+    page.write_text(page_around(new_text))
+
+    # When it is taken in
+    status = main(["update", str(page), "--upstream", str(vendored)])
+
+    # Then the copy is the block byte for byte, its digest is recorded, and the change is named
+    assert status == 0
+    assert vendored.read_bytes() == new_text.encode()
+    assert _files.recorded_digest(vendored) == _files.sha256_of(new_text.encode())
+    out = capsys.readouterr().out
+    assert f"[BREAKING] POST {CREATE_PATH} request body.n: maximum {n_max} -> {n_max - 1}" in out
+    assert "1 change(s), 1 breaking" in out
+
+
+def test_update_refuses_a_document_that_is_not_openapi(tmp_path: Path, vendored: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(page_around("title: not a spec\n"))
+    before = vendored.read_bytes()
+
+    assert main(["update", str(page), "--upstream", str(vendored)]) == 2
+    assert vendored.read_bytes() == before
