@@ -19,20 +19,42 @@ from ._constraints import (
 from ._diff import SpecChange, diff_specs
 from ._errors import SpecError
 from ._files import load_resolved_spec
+from ._images import ImageError, ImageInfo, inspect_image
 from ._overlay import apply_overlay, hoist_components
 from ._page import extract_spec_text
+from ._validation import (
+    INVALID_VALUE,
+    MALFORMED_REQUEST,
+    RequestInvalid,
+    Violation,
+    check_expand_request,
+    check_image,
+    decode_image_field,
+    is_image_url,
+)
 
 __all__ = [
     "CREATE_PATH",
+    "INVALID_VALUE",
+    "MALFORMED_REQUEST",
     "TASK_PATH",
     "ExpandConstraints",
+    "ImageError",
+    "ImageInfo",
     "NumberBound",
+    "RequestInvalid",
     "SpecChange",
     "SpecError",
+    "Violation",
     "apply_overlay",
+    "check_expand_request",
+    "check_image",
+    "decode_image_field",
     "diff_specs",
     "extract_spec_text",
     "hoist_components",
+    "inspect_image",
+    "is_image_url",
     "load_resolved_spec",
     "request_schema_of",
     "resolve_ref",

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from ._errors import SpecError
 from ._files import load_resolved_spec
 
 CREATE_PATH = "/kling/v1/images/editing/expand"
 TASK_PATH = CREATE_PATH + "/{task_id}"
+_SPEC_URI = "urn:kling-expand:resolved-spec"
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,12 @@ class ExpandConstraints:
     """Every limit a create request must respect, as the resolved spec states it.
 
     >>> c = ExpandConstraints.from_spec()
-    >>> c.area_factor(0.5, 0.5, 0, 0) <= c.max_area_factor
+    >>> c.area_ok({name: 0 for name in c.ratio_fields})
     True
     """
 
-    request_schema: Mapping[str, Any]
+    spec: Mapping[str, Any] = field(repr=False, compare=False)
+    request_schema: Mapping[str, Any] = field(repr=False)
     required_fields: tuple[str, ...]
     ratio_bounds: Mapping[str, NumberBound]
     vertical_fields: tuple[str, str]
@@ -66,19 +73,45 @@ class ExpandConstraints:
             return _default_constraints()
         return _read_constraints(spec)
 
+    @functools.cached_property
+    def request_validator(self) -> Draft202012Validator:
+        """The create request's JSON Schema, compiled once (OpenAPI 3.1 is JSON Schema 2020-12).
+
+        The spec is registered whole so that its internal ``$ref``s resolve.
+        """
+        resource = Resource.from_contents(dict(self.spec), default_specification=DRAFT202012)
+        pointer = "/paths/" + CREATE_PATH.replace("~", "~0").replace("/", "~1")
+        schema = {
+            "$ref": f"{_SPEC_URI}#{pointer}/post/requestBody/content/application~1json/schema"
+        }
+        return Draft202012Validator(schema, registry=Registry().with_resource(_SPEC_URI, resource))
+
     @property
     def ratio_fields(self) -> tuple[str, ...]:
         return self.vertical_fields + self.horizontal_fields
 
-    def area_factor(self, up: float, down: float, left: float, right: float) -> float:
-        """How many times the original area the expanded canvas covers."""
-        return (1 + up + down) * (1 + left + right)
+    def area_factor(self, up: float, down: float, left: float, right: float) -> Decimal:
+        """How many times the original area the expanded canvas covers.
 
-    def area_factor_of(self, ratios: Mapping[str, float]) -> float:
+        Computed in decimal on the numbers as written (``0.1`` is 0.1, not the
+        nearest binary float), so ``(1 + 0.1 + 0.1) * (1 + 0.75 + 0.75)`` is
+        exactly 3 and sits on the limit rather than just over it.
+
+        >>> ExpandConstraints.from_spec().area_factor(0.1, 0.1, 0.75, 0.75)
+        Decimal('3.000')
+        """
+        up_, down_, left_, right_ = (Decimal(repr(float(v))) for v in (up, down, left, right))
+        return (1 + up_ + down_) * (1 + left_ + right_)
+
+    def area_factor_of(self, ratios: Mapping[str, float]) -> Decimal:
         """:meth:`area_factor` for a mapping of ratio field name to value."""
         up, down = (ratios[name] for name in self.vertical_fields)
         left, right = (ratios[name] for name in self.horizontal_fields)
         return self.area_factor(up, down, left, right)
+
+    def area_ok(self, ratios: Mapping[str, float]) -> bool:
+        """Whether the expanded canvas stays within ``max_area_factor`` times the original."""
+        return self.area_factor_of(ratios) <= Decimal(repr(self.max_area_factor))
 
     def aspect_ok(self, width: int, height: int) -> bool:
         """Whether width:height lies within the documented aspect range (exact arithmetic)."""
@@ -150,6 +183,7 @@ def _read_constraints(spec: Mapping[str, Any]) -> ExpandConstraints:
         )
     ratio_fields = vertical + horizontal
     return ExpandConstraints(
+        spec=spec,
         request_schema=schema,
         required_fields=tuple(schema.get("required", ())),
         ratio_bounds={name: _bound(properties[name], name) for name in ratio_fields},

@@ -1,0 +1,163 @@
+"""Check a create request against the spec: its JSON Schema, then its ``x-kling-constraints``.
+
+One piece of code gives the verdict everywhere: the SDK checks before a paid
+request with it and the mock server refuses bad requests with it, each built
+from the spec it is given, so a bound changed in the spec moves both.
+
+>>> c = ExpandConstraints.from_spec()
+>>> body = {name: 0 for name in c.ratio_fields} | {"image": "https://example.com/a.png"}
+>>> check_expand_request(body, c)
+[]
+>>> [v.field for v in check_expand_request({**body, "n": 0}, c)]
+['n']
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._constraints import ExpandConstraints
+from ._images import ImageInfo
+
+MALFORMED_REQUEST = 1200
+INVALID_VALUE = 1201
+_URL_PREFIXES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason a request is refused: the field, a sentence naming the limit, Kling's code."""
+
+    field: str
+    message: str
+    code: int = INVALID_VALUE
+
+
+class RequestInvalid(ValueError):
+    """A request the service would refuse; ``violations`` says every reason."""
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations = tuple(violations)
+        super().__init__("; ".join(v.message for v in self.violations))
+
+
+def is_image_url(value: str) -> bool:
+    """Whether the ``image`` field holds a URL (the service fetches it) rather than base64."""
+    return value.startswith(_URL_PREFIXES)
+
+
+def decode_image_field(value: str, constraints: ExpandConstraints) -> bytes | None:
+    """The image bytes of a base64 ``image`` field, or None when it is an http(s) URL.
+
+    The encoded length is checked before anything is decoded, so an oversized
+    upload costs no memory beyond the text already received.
+    """
+    field = constraints.image_field
+    if is_image_url(value):
+        return None
+    if value[:5].lower() == "data:":
+        raise RequestInvalid(
+            [Violation(field, f"{field} must be raw base64 without a 'data:' prefix")]
+        )
+    max_encoded = 4 * -(-constraints.image_max_bytes // 3)
+    if len(value) > max_encoded:
+        raise RequestInvalid([_too_large(constraints, len(value) * 3 // 4)])
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise RequestInvalid(
+            [Violation(field, f"{field} must be an http(s) URL or valid base64")]
+        ) from None
+    if not data:
+        raise RequestInvalid([Violation(field, f"{field} is empty")])
+    if len(data) > constraints.image_max_bytes:
+        raise RequestInvalid([_too_large(constraints, len(data))])
+    return data
+
+
+def _too_large(constraints: ExpandConstraints, size: int) -> Violation:
+    field = constraints.image_field
+    return Violation(
+        field, f"{field} is {size} bytes; the maximum (max_bytes) is {constraints.image_max_bytes}"
+    )
+
+
+def check_image(
+    info: ImageInfo, constraints: ExpandConstraints, *, max_pixels: int | None = None
+) -> list[Violation]:
+    """Format, byte size, minimum side and aspect of an image, against the spec's limits.
+
+    ``max_pixels`` is a caller's own decoding limit (the spec sets none).
+    """
+    field = constraints.image_field
+    if info.format not in constraints.image_formats:
+        allowed = ", ".join(constraints.image_formats)
+        return [Violation(field, f"{field} format {info.format} is not one of formats: {allowed}")]
+    found: list[Violation] = []
+    if info.size_bytes > constraints.image_max_bytes:
+        found.append(_too_large(constraints, info.size_bytes))
+    size = f"{info.width}x{info.height} px"
+    if min(info.width, info.height) < constraints.image_min_side:
+        found.append(
+            Violation(
+                field,
+                f"{field} is {size}; each side must be at least "
+                f"min_side_px {constraints.image_min_side}",
+            )
+        )
+    if not constraints.aspect_ok(info.width, info.height):
+        found.append(
+            Violation(
+                field,
+                f"{field} is {size}; its aspect_ratio must be between "
+                f"{constraints.aspect_min_text} and {constraints.aspect_max_text}",
+            )
+        )
+    if max_pixels is not None and info.width * info.height > max_pixels:
+        found.append(Violation(field, f"{field} is {size}; over this server's {max_pixels} pixels"))
+    return found
+
+
+def check_expand_request(
+    body: Any, constraints: ExpandConstraints, *, image: ImageInfo | None = None
+) -> list[Violation]:
+    """Every reason the service would refuse ``body`` (empty when it would accept it).
+
+    The image's content is checked only when ``image`` is given: a URL's image is
+    whatever the fetcher finds there.
+    """
+    if not isinstance(body, Mapping):
+        return [Violation("", "the request body must be a JSON object", MALFORMED_REQUEST)]
+    found = [_schema_violation(error) for error in _validator(constraints).iter_errors(body)]
+    found.sort(key=lambda v: v.field)
+    if not found:
+        if not constraints.area_ok(body):
+            factor = constraints.area_factor_of(body)
+            found.append(
+                Violation(
+                    "expansion",
+                    f"(1 + {' + '.join(constraints.vertical_fields)}) * "
+                    f"(1 + {' + '.join(constraints.horizontal_fields)}) is {factor}; "
+                    f"the max_area_factor is {constraints.max_area_factor:g}",
+                )
+            )
+        if image is not None:
+            found.extend(check_image(image, constraints))
+    return found
+
+
+def _schema_violation(error: Any) -> Violation:
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        name = ".".join(filter(None, [path, missing[0] if missing else ""]))
+        return Violation(name, f"{name} is required")
+    return Violation(path, f"{path or 'body'}: {error.message}")
+
+
+def _validator(constraints: ExpandConstraints) -> Any:
+    return constraints.request_validator
