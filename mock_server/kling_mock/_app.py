@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kling_spec import CREATE_PATH, INVALID_VALUE, TASK_PATH, Violation
@@ -57,7 +57,7 @@ async def _handle_error(request: Request, exc: Exception) -> Response:
             405,
             1202,
             f"method {request.method} is not allowed on {request.url.path}",
-            headers=exc.headers,
+            headers={"Allow": ", ".join(_allowed_methods(request))},
         )
     elif isinstance(exc, HTTPException):
         error = MockError(404, 1202, f"no such path: {request.url.path}")
@@ -65,6 +65,17 @@ async def _handle_error(request: Request, exc: Exception) -> Response:
         error = MockError(500, 5000, f"internal error ({type(exc).__name__})")
     request.state.error_code = error.code
     return error_response(error, _request_id(request))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own Allow names one route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches({**request.scope, "method": ""})
+            if match is not Match.NONE:
+                methods.update(route.methods)
+    return sorted(methods - {"HEAD"})
 
 
 def _success(request: Request, data: Any) -> JSONResponse:

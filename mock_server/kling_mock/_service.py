@@ -37,6 +37,7 @@ from ._config import MockConfig
 from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, malformed
 from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
+from ._formats import format_violations
 from ._geometry import expanded_canvas
 from ._journal import Journal
 from ._render import RenderCache, encode_png, expand_image, source_pixels, watermarked
@@ -202,7 +203,9 @@ class MockService:
         accepts it and lets the task end ``failed``.
         """
         constraints = self.constraints
-        violations = check_expand_request(body, constraints)
+        violations = check_expand_request(body, constraints) or list(
+            format_violations(body, constraints)
+        )
         if violations:
             raise RequestRefused(violations)
         source = await self._source(body[constraints.image_field])
