@@ -153,10 +153,13 @@ class RenderCache:
                 cached = self._lookup(key)
             if cached is not None:
                 return cached
-            data = render()
-            with self._lock:
-                self._store(key, data)
-                self._key_locks.pop(key, None)
+            try:
+                data = render()
+                with self._lock:
+                    self._store(key, data)
+            finally:
+                with self._lock:
+                    self._key_locks.pop(key, None)
             return data
 
     def clear(self) -> None:

@@ -37,7 +37,7 @@ from ._config import MockConfig
 from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, malformed
 from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
-from ._formats import format_violations
+from ._formats import FormatAssertions
 from ._geometry import expanded_canvas
 from ._journal import Journal
 from ._render import RenderCache, encode_png, expand_image, source_pixels, watermarked
@@ -138,6 +138,7 @@ class MockService:
         self.config = config = config or MockConfig()
         self.spec: Mapping[str, Any] = spec if spec is not None else load_resolved_spec()
         self.constraints = ExpandConstraints.from_spec(spec)
+        self._formats = FormatAssertions(self.constraints)
         self.clock = clock or MockClock(config.clock_start, frozen=config.clock_frozen)
         self.fetch_transport = fetch_transport
         self.callback_transport = callback_transport
@@ -161,7 +162,7 @@ class MockService:
             allowed=self.allowed_url,
         )
         self._random = random.Random(config.seed)
-        self._events: list[tuple[int, int, str, str]] = []
+        self._events: list[tuple[int, int, str, int]] = []
         self._event_seq = 0
         self._lock = threading.Lock()
 
@@ -203,9 +204,7 @@ class MockService:
         accepts it and lets the task end ``failed``.
         """
         constraints = self.constraints
-        violations = check_expand_request(body, constraints) or list(
-            format_violations(body, constraints)
-        )
+        violations = check_expand_request(body, constraints) or self._formats(body)
         if violations:
             raise RequestRefused(violations)
         source = await self._source(body[constraints.image_field])
@@ -252,9 +251,13 @@ class MockService:
         self.store.add(task, now_ms)
         if task.callback_url is not None:
             with self._lock:
-                for at_ms, status in task.schedule:
+                for step, (at_ms, _) in enumerate(task.schedule):
                     self._event_seq += 1
-                    heapq.heappush(self._events, (at_ms, self._event_seq, task.task_id, status))
+                    heapq.heappush(self._events, (at_ms, self._event_seq, task.task_id, step))
+                if len(self._events) > 2 * len(task.schedule) * self.config.max_tasks:
+                    # Evicted tasks leave their future status changes behind: drop them.
+                    self._events = [e for e in self._events if self.store.contains_id(e[2])]
+                    heapq.heapify(self._events)
         return task
 
     async def _source(self, image: str) -> SourceImage:
@@ -317,10 +320,12 @@ class MockService:
         start = (page - 1) * size
         return list(itertools.islice(self.store.newest_first(account, now_ms), start, start + size))
 
-    def record(self, task: Task, at_ms: int | None = None) -> dict[str, Any]:
-        """The task record as Kling sends it, at ``at_ms`` (default: now)."""
-        at_ms = self.clock.now_ms() if at_ms is None else at_ms
-        status, since_ms = task.status_at(at_ms)
+    def record(self, task: Task, step: int | None = None) -> dict[str, Any]:
+        """The task record as Kling sends it: now, or as it was at a step of its schedule."""
+        if step is None:
+            status, since_ms = task.status_at(self.clock.now_ms())
+        else:
+            since_ms, status = task.schedule[step]
         record: dict[str, Any] = {
             "task_id": task.task_id,
             "task_status": status,
@@ -376,6 +381,11 @@ class MockService:
 
     # --- time ------------------------------------------------------------------------
 
+    @property
+    def scheduled_callbacks(self) -> int:
+        """Status changes still to come for tasks with a callback_url."""
+        return len(self._events)
+
     def queue_due_callbacks(self) -> None:
         """Turn every status change up to now into a pending callback delivery."""
         now_ms = self.clock.now_ms()
@@ -383,12 +393,12 @@ class MockService:
             with self._lock:
                 if not self._events or self._events[0][0] > now_ms:
                     return
-                at_ms, _, task_id, status = heapq.heappop(self._events)
+                at_ms, _, task_id, step = heapq.heappop(self._events)
             task = self.store.find(task_id)
             if task is not None and task.callback_url is not None:
-                self.callbacks.add(
-                    task_id, status, task.callback_url, self.record(task, at_ms), at_ms
-                )
+                record = self.record(task, step)
+                status = record["task_status"]
+                self.callbacks.add(task_id, status, task.callback_url, record, at_ms)
 
     def _take_due_deliveries(self) -> list[Delivery]:
         self.queue_due_callbacks()

@@ -47,3 +47,13 @@ def test_the_journal_and_deliveries_keep_only_the_latest(make_mock, make_api) ->
         api.list(pageNum=page)
 
     assert [entry.query for entry in api.mock.journal] == [f"pageNum={n}" for n in (3, 4, 5)]
+
+
+def test_future_callbacks_of_evicted_tasks_are_dropped(make_mock, make_api, request_body) -> None:
+    api: Api = make_api(make_mock(max_tasks=2))
+
+    for _ in range(50):
+        api.created(request_body(callback_url="http://127.0.0.1:9/hook"))
+
+    steps = len(("submitted", "processing", "succeed"))
+    assert api.mock.service.scheduled_callbacks <= 2 * steps * 2 + steps
