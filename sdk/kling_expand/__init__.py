@@ -17,6 +17,7 @@ Typical use, against the real service (``COMETAPI_KEY`` set)::
 
 from kling_expand_api.models import TaskStatus
 
+from ._batch import BatchEvent, BatchItem, BatchOptions, BatchOutcome, Journal
 from ._client import (
     AsyncExpandResult,
     AsyncKlingExpand,
@@ -67,6 +68,7 @@ from ._images import (
 )
 from ._models import ResultImage, SavedImage, Task
 from ._retry import Clock, RetryPolicy, SystemClock
+from ._webhooks import parse_callback, sign_callback, verify_callback
 
 __all__ = [
     "KLING_ERROR_CODES",
@@ -80,6 +82,10 @@ __all__ = [
     "AsyncExpandResult",
     "AsyncKlingExpand",
     "AuthenticationError",
+    "BatchEvent",
+    "BatchItem",
+    "BatchOptions",
+    "BatchOutcome",
     "ClientConfig",
     "Clock",
     "ConfigurationError",
@@ -90,6 +96,7 @@ __all__ = [
     "ImageInput",
     "InputValidationError",
     "InvalidRequestError",
+    "Journal",
     "KlingCode",
     "KlingError",
     "KlingExpand",
@@ -115,7 +122,10 @@ __all__ = [
     "canvas_geometry",
     "compose_before_after",
     "make_status_error",
+    "parse_callback",
     "prepare_image",
     "ratios_for_aspect",
     "ratios_for_canvas",
+    "sign_callback",
+    "verify_callback",
 ]

@@ -13,11 +13,12 @@ KlingExpand(base_url='https://api.cometapi.com', api_key='***')
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import dataclasses
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
@@ -26,6 +27,7 @@ import httpx
 
 from kling_spec import CREATE_PATH, ExpandConstraints, load_resolved_spec
 
+from ._batch import BatchItem, BatchOptions, BatchOutcome, expand_many
 from ._checks import build_create_request
 from ._core import (
     LookupMode,
@@ -450,6 +452,23 @@ class KlingExpand(_BaseClient):
         """Save every image of a finished task into ``directory`` (temp file, then rename)."""
         return self._driver.run(self._save_plan(task, directory, options))
 
+    def expand_many(
+        self, items: Iterable[BatchItem | ImageInput], **options: Unpack[BatchOptions]
+    ) -> builtins.list[BatchOutcome]:
+        """Expand many images concurrently, resumably (see :mod:`kling_expand._batch`).
+
+        Runs on an async twin of this client with the same configuration (and the
+        same transport, when one was given that also serves async requests).
+        """
+
+        async def run() -> builtins.list[BatchOutcome]:
+            transport = self._transport
+            async_transport = transport if isinstance(transport, httpx.AsyncBaseTransport) else None
+            async with AsyncKlingExpand(transport=async_transport, **self._config) as twin:
+                return await expand_many(twin, items, **options)
+
+        return asyncio.run(run())
+
     def close(self) -> None:
         if self._owns_http:
             self._driver.close()
@@ -524,6 +543,12 @@ class AsyncKlingExpand(_BaseClient):
         self, task: Task, directory: str | os.PathLike[str], **options: Unpack[SaveOptions]
     ) -> builtins.list[SavedImage]:
         return await self._driver.run(self._save_plan(task, directory, options))
+
+    async def expand_many(
+        self, items: Iterable[BatchItem | ImageInput], **options: Unpack[BatchOptions]
+    ) -> builtins.list[BatchOutcome]:
+        """Expand many images, at most ``concurrency`` at once, resumably from ``journal``."""
+        return await expand_many(self, items, **options)
 
     async def aclose(self) -> None:
         if self._owns_http:

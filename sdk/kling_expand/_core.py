@@ -344,7 +344,7 @@ def wait_for(
 
 # --- downloads ------------------------------------------------------------------
 
-_EXTENSIONS = {
+IMAGE_SUFFIXES = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
     "image/jpg": ".jpg",
@@ -378,10 +378,10 @@ def download_image(
     content_type = fetched.content_type.split(";")[0].strip().lower()
     if fetched.too_large:
         raise DownloadError(f"{url} is larger than {max_bytes} bytes", url=url)
-    if content_type not in _EXTENSIONS:
+    if content_type not in IMAGE_SUFFIXES:
         raise DownloadError(f"{url} is {content_type or 'untyped'}, not an image", url=url)
     detected = sniff_image_type(fetched.content)
-    if detected is None or _EXTENSIONS[detected] != _EXTENSIONS[content_type]:
+    if detected is None or IMAGE_SUFFIXES[detected] != IMAGE_SUFFIXES[content_type]:
         raise DownloadError(
             f"{url} says {content_type} but its bytes are {detected or 'not an image'}", url=url
         )
@@ -421,7 +421,7 @@ def write_atomically(directory: Path, name: str, data: bytes) -> Path:
 
 
 def image_file_name(task: Task, image: ResultImage, content_type: str) -> str:
-    return f"{task.id}_{image.index}{_EXTENSIONS[content_type]}"
+    return f"{task.id}_{image.index}{IMAGE_SUFFIXES[content_type]}"
 
 
 def save_images(
@@ -450,7 +450,7 @@ def save_images(
 
 
 def _existing_file(directory: Path, task: Task, image: ResultImage) -> SavedImage | None:
-    for content_type, suffix in _EXTENSIONS.items():
+    for content_type, suffix in IMAGE_SUFFIXES.items():
         path = directory / f"{task.id}_{image.index}{suffix}"
         if path.is_file():
             return SavedImage(image.index, path, content_type, path.stat().st_size)
