@@ -45,8 +45,9 @@ Stage = Literal["submitted", "polled", "saved", "failed", "skipped"]
 class BatchItem:
     """One image of a batch, with its own request parameters.
 
-    ``key`` identifies the item across runs (default: the path or URL, or a hash
-    of the bytes); it names the item in the journal.
+    ``key`` identifies the item across runs; it names the item in the journal.
+    The default is the path or URL (or a hash of the bytes) plus a digest of
+    the parameters, so the same image asked for differently is a new item.
     """
 
     image: ImageInput
@@ -57,10 +58,14 @@ class BatchItem:
         if self.key:
             return self.key
         if isinstance(self.image, str | os.PathLike):
-            return os.fspath(self.image)
-        if isinstance(self.image, bytes):
-            return "sha256:" + hashlib.sha256(self.image).hexdigest()
-        raise ValueError("give a key= for an image that is neither a path, a URL nor bytes")
+            source = os.fspath(self.image)
+        elif isinstance(self.image, bytes):
+            source = "sha256:" + hashlib.sha256(self.image).hexdigest()
+        else:
+            raise ValueError("give a key= for an image that is neither a path, a URL nor bytes")
+        asked = {k: v for k, v in self.params.items() if k not in ("options", "external_task_id")}
+        digest = hashlib.sha256(json.dumps(asked, sort_keys=True, default=repr).encode())
+        return f"{source}#{digest.hexdigest()[:12]}"
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class BatchOutcome:
     saved: tuple[SavedImage, ...] = ()
     error: str | None = None
     resumed: bool = False
+    exception: KlingError | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -273,4 +279,6 @@ class _ItemRunner:
         status: Literal["failed", "error"] = (
             "failed" if isinstance(error, _FINAL_ERRORS) else "error"
         )
-        return BatchOutcome(key, status, task_id, error=str(error), resumed=resumed)
+        return BatchOutcome(
+            key, status, task_id, error=str(error), resumed=resumed, exception=error
+        )

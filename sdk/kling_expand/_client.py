@@ -25,6 +25,7 @@ from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
 
 import httpx
 
+from kling_expand_api.models import ExpandImageRequest
 from kling_spec import CREATE_PATH, ExpandConstraints, load_resolved_spec
 
 from ._batch import BatchItem, BatchOptions, BatchOutcome, expand_many
@@ -244,10 +245,23 @@ class _BaseClient:
             extra_headers=options.extra_headers,
         )
 
+    def check(self, image: ImageInput, **params: Unpack[ExpandParams]) -> ExpandImageRequest:
+        """The create request ``submit`` would send, checked against the spec; sends nothing.
+
+        Raises :class:`InputValidationError` for what the service would refuse.
+        """
+        return self._prepare(image, params)[0]
+
     def _submit_plan(
         self, image: ImageInput, params: ExpandParams
     ) -> tuple[Plan[Task], PreparedImage, Ratios]:
         """Prepare, check and plan a create request; raises before any I/O."""
+        body, prepared, ratios = self._prepare(image, params)
+        return create_task(self._settings_for(params.get("options")), body), prepared, ratios
+
+    def _prepare(
+        self, image: ImageInput, params: ExpandParams
+    ) -> tuple[ExpandImageRequest, PreparedImage, Ratios]:
         unknown = set(params) - set(ExpandParams.__annotations__)
         if unknown:
             raise TypeError(f"unexpected argument(s): {', '.join(sorted(unknown))}")
@@ -265,7 +279,7 @@ class _BaseClient:
             watermark=params.get("watermark"),
             callback_url=params.get("callback_url"),
         )
-        return create_task(settings, body), prepared, ratios
+        return body, prepared, ratios
 
     def _ratios_of(self, prepared: PreparedImage, params: ExpandParams) -> Ratios:
         raw: Mapping[str, Any] = params

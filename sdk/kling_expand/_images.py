@@ -391,13 +391,17 @@ def compose_before_after(
 
 
 def _open(image: ImageInput | Image.Image) -> Image.Image:
+    """A fully loaded image (no file left open) from any input that carries pixels."""
     if isinstance(image, Image.Image):
         return image
     if isinstance(image, bytes):
-        return Image.open(io.BytesIO(image))
-    if isinstance(image, str) and not Path(image).is_file():
+        source: io.BytesIO | Path = io.BytesIO(image)
+    elif isinstance(image, str) and not Path(image).is_file():
         try:
-            return Image.open(io.BytesIO(base64.b64decode(image, validate=True)))
+            source = io.BytesIO(base64.b64decode(image, validate=True))
         except (binascii.Error, ValueError) as exc:
             raise ValueError("compose_before_after needs the image itself, not a URL") from exc
-    return Image.open(Path(image))
+    else:
+        source = Path(image)
+    with Image.open(source) as opened:
+        return opened.copy()

@@ -60,7 +60,7 @@ def service(router, envelope, succeeded, make_image, task_record):
 
 
 def items(n: int) -> list[BatchItem]:
-    return [BatchItem(f"https://img.test/{i}.jpg", {"up": 0.2}) for i in range(n)]
+    return [BatchItem(f"https://img.test/{i}.jpg", {"up": 0.2}, key=f"item-{i}") for i in range(n)]
 
 
 def test_a_batch_expands_every_item_with_bounded_concurrency(client, service, tmp_path):
@@ -87,15 +87,15 @@ def test_a_rerun_after_a_crash_resumes_each_item_where_it_stopped(client, servic
     journal = Journal(tmp_path / "journal.jsonl")
     #   item 0 was submitted (task t-a) but nothing was saved
     service.landed["ext-0"] = "t90"
-    journal.record("https://img.test/0.jpg", "submitting", external_task_id="ext-0")
-    journal.record("https://img.test/0.jpg", "submitted", task_id="t90")
+    journal.record("item-0", "submitting", external_task_id="ext-0")
+    journal.record("item-0", "submitted", task_id="t90")
     #   item 1's create landed but the crash came before its answer was written
     service.landed["ext-1"] = "t91"
-    journal.record("https://img.test/1.jpg", "submitting", external_task_id="ext-1")
+    journal.record("item-1", "submitting", external_task_id="ext-1")
     #   item 2's create never reached the service
-    journal.record("https://img.test/2.jpg", "submitting", external_task_id="ext-2")
+    journal.record("item-2", "submitting", external_task_id="ext-2")
     #   item 3's task failed
-    journal.record("https://img.test/3.jpg", "failed", task_id="t93", error="content policy")
+    journal.record("item-3", "failed", task_id="t93", error="content policy")
     with (tmp_path / "journal.jsonl").open("a") as torn:  # the crash tore the last line
         torn.write('{"event": "submitted", "key": "torn')
     # When the batch runs again
@@ -117,7 +117,7 @@ def test_a_rerun_downloads_only_the_missing_files(client, service, tmp_path, rou
 
 
 def test_one_bad_item_does_not_stop_the_others(client, service, tmp_path):
-    batch = [*items(2), BatchItem("https://img.test/x.jpg", {"up": 5})]
+    batch = [*items(2), BatchItem("https://img.test/x.jpg", {"up": 5}, key="bad")]
     outcomes = client.expand_many(batch, out_dir=tmp_path)
     assert [o.status for o in outcomes] == ["saved", "saved", "failed"]
     assert "up_expansion_ratio" in outcomes[2].error
@@ -126,3 +126,10 @@ def test_one_bad_item_does_not_stop_the_others(client, service, tmp_path):
 def test_items_that_share_a_key_are_refused(client, tmp_path):
     with pytest.raises(ValueError, match="key"):
         client.expand_many(["https://img.test/a.jpg", "https://img.test/a.jpg"], out_dir=tmp_path)
+
+
+def test_the_same_image_asked_for_differently_is_a_new_item(client, service, tmp_path):
+    client.expand_many([BatchItem("https://img.test/a.jpg", {"up": 0.2})], out_dir=tmp_path)
+    client.expand_many([BatchItem("https://img.test/a.jpg", {"up": 0.3})], out_dir=tmp_path)
+    client.expand_many([BatchItem("https://img.test/a.jpg", {"up": 0.2})], out_dir=tmp_path)
+    assert [c["up_expansion_ratio"] for c in service.creates] == [0.2, 0.3]

@@ -39,7 +39,7 @@ def test_every_input_form_is_sent_as_raw_base64_of_a_real_image(form, make_image
         "path": path,
         "str-path": str(path),
         "bytes": data,
-        "pil": Image.open(io.BytesIO(data)),
+        "pil": Image.open(io.BytesIO(data)),  # in memory: nothing to close
         "base64": encoded,
         "data-uri": "data:image/png;base64," + encoded,
     }[form]
@@ -194,7 +194,8 @@ def test_the_before_after_sheet_outlines_the_original_in_the_result(make_image, 
     canvas_w, canvas_h, x, y = canvas_geometry(400, 300, ratios)
     expanded = Image.new("RGB", (canvas_w, canvas_h), (20, 120, 20))
     out = compose_before_after(original, expanded, ratios, tmp_path / "sheet.png", height=300)
-    sheet = Image.open(out).convert("RGB")
+    with Image.open(out) as opened:
+        sheet = opened.convert("RGB")
     assert out.suffix == ".png"
     # 400x300 original at height 300, a gap, then the 800x300 result
     assert sheet.width > 400 + 800
