@@ -202,8 +202,17 @@ def tasks_of(exchange: Exchange, settings: Settings) -> list[Task]:
 # --- plans ----------------------------------------------------------------------
 
 
-def retrying(settings: Settings, step: Callable[[], Plan[T]], label: str) -> Plan[T]:
-    """Run ``step`` again after a passing failure, with backoff, up to the policy's count."""
+def retrying(
+    settings: Settings,
+    step: Callable[[], Plan[T]],
+    label: str,
+    deadline: float | None = None,
+) -> Plan[T]:
+    """Run ``step`` again after a passing failure, with backoff, up to the policy's count.
+
+    With a ``deadline`` (on the settings' clock) no wait may run past it: the
+    failure is raised instead.
+    """
     retry_number = 0
     while True:
         try:
@@ -214,6 +223,8 @@ def retrying(settings: Settings, step: Callable[[], Plan[T]], label: str) -> Pla
             delay = settings.retry.delay(
                 retry_number, retry_after=getattr(error, "retry_after", None), rand=settings.rand
             )
+            if deadline is not None and settings.clock.monotonic() + delay > deadline:
+                raise
             logger.info("%s failed (%s); retry %d in %.2f s", label, error, retry_number + 1, delay)
             yield Sleep(delay)
             retry_number += 1
@@ -224,9 +235,10 @@ def _call(settings: Settings, call: Call, parse: Callable[[Exchange, Settings], 
     return parse(exchange, settings)
 
 
-def get_task(settings: Settings, task_id: str) -> Plan[Task]:
+def get_task(settings: Settings, task_id: str, deadline: float | None = None) -> Plan[Task]:
     call = settings.call(get_image_expansion_task, f"GET task {task_id}", task_id=task_id)
-    return (yield from retrying(settings, lambda: _call(settings, call, task_of), call.label))
+    step = lambda: _call(settings, call, task_of)  # noqa: E731 - a plan factory, built per attempt
+    return (yield from retrying(settings, step, call.label, deadline))
 
 
 def list_page(
@@ -326,7 +338,7 @@ def wait_for(
         raise ValueError(f"poll_interval must be positive, got {interval}")
     deadline = settings.clock.monotonic() + limit
     while True:
-        task = yield from get_task(settings, task_id)
+        task = yield from get_task(settings, task_id, deadline)
         if on_progress is not None:
             on_progress(task)
         if task.succeeded:

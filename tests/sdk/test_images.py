@@ -8,6 +8,8 @@ import io
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from kling_expand import (
@@ -203,3 +205,27 @@ def test_the_before_after_sheet_outlines_the_original_in_the_result(make_image, 
     outline = sheet.getpixel((right_panel_left + x + 1, 32 + 150))
     outside = sheet.getpixel((right_panel_left + 50, 32 + 150))
     assert outline == (255, 0, 64) and outside == (20, 120, 20)
+
+
+@given(
+    width=st.integers(LIMITS.image_min_side, 4000),
+    height=st.integers(LIMITS.image_min_side, 4000),
+    aspect_w=st.integers(1, 30),
+    aspect_h=st.integers(1, 30),
+    anchor=st.sampled_from(["center", "top", "bottom-right", "left"]),
+    fill=st.sampled_from(["max", "min"]),
+)
+def test_ratios_for_aspect_are_valid_or_refused_for_any_image_and_aspect(
+    width, height, aspect_w, aspect_h, anchor, fill
+):
+    try:
+        ratios = ratios_for_aspect((width, height), (aspect_w, aspect_h), anchor=anchor, fill=fill)
+    except InputValidationError:
+        least = max(aspect_w * height / (aspect_h * width), aspect_h * width / (aspect_w * height))
+        assert least > LIMITS.max_area_factor * 0.999
+        return
+    fields = ratios.as_fields()
+    assert LIMITS.area_ok(fields)
+    assert all(LIMITS.ratio_bounds[name].contains(value) for name, value in fields.items())
+    canvas_w, canvas_h, _, _ = canvas_geometry(width, height, ratios)
+    assert canvas_w / canvas_h == pytest.approx(aspect_w / aspect_h, rel=0.01)

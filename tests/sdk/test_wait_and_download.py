@@ -8,6 +8,7 @@ import pytest
 from kling_expand import (
     DownloadError,
     PollPolicy,
+    ServerError,
     TaskFailedError,
     WaitTimeoutError,
 )
@@ -153,3 +154,34 @@ def test_a_download_over_the_size_limit_stops_reading_and_raises(
     )
     with pytest.raises(DownloadError, match="larger than 1000 bytes"):
         client.download(client.get("t1"), tmp_path)
+
+
+def test_retries_while_polling_never_wait_past_the_deadline(client, router, clock, envelope):
+    start = clock.now
+    outage = httpx.Response(
+        503, json={"code": 5001, "message": "maintenance"}, headers={"Retry-After": "50"}
+    )
+    router.get(TASK_URL).mock(
+        side_effect=[
+            httpx.Response(200, json=envelope(task_id="t1", task_status="processing")),
+            outage,
+        ]
+    )
+    with pytest.raises(ServerError):
+        client.wait("t1", timeout=30, poll_interval=10)
+    assert clock.now - start <= 30
+
+
+def test_no_log_line_carries_the_key(make_client, router, envelope, caplog):
+    import logging
+
+    from .conftest import API_KEY
+
+    client = make_client()
+    router.get(TASK_URL).mock(
+        side_effect=[httpx.ConnectError(f"boom {API_KEY}"), httpx.Response(200, json=envelope())]
+    )
+    with caplog.at_level(logging.DEBUG):
+        client.get("t1")
+    assert caplog.records, "the retry was logged"
+    assert API_KEY not in caplog.text
