@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
 
-from ._geometry import Canvas
+from kling_spec import Canvas
+
 from ._store import SourceImage
 
 # The border is built at this many pixels on the longer side, then scaled up: the

@@ -26,6 +26,7 @@ from kling_spec import (
     check_expand_request,
     check_image,
     decode_image_field,
+    expanded_canvas,
     inspect_image,
     load_resolved_spec,
     resolve_ref,
@@ -38,7 +39,6 @@ from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, m
 from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
 from ._formats import FormatAssertions
-from ._geometry import expanded_canvas
 from ._journal import Journal
 from ._render import RenderCache, encode_png, expand_image, source_pixels, watermarked
 from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, TaskStore
