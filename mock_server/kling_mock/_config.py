@@ -36,6 +36,9 @@ class MockConfig:
     #: ``external_task_id`` query; ``list_filter_and_path``: the get path resolves it too
     #: (when no task has that task_id), as Kling documents.
     external_id_lookup: ExternalIdLookup = "list_filter_and_path"
+    #: The request schema allows properties it does not name, so by default the mock
+    #: ignores them as the service must; ``True`` refuses them (400/1201) to catch typos.
+    reject_unknown_fields: bool = False
     #: Whether the clock starts frozen (moves only when advanced: tests) or follows
     #: real time (``kling-mock serve``). It starts at ``clock_start`` (Unix seconds) or now.
     clock_frozen: bool = True

@@ -1,5 +1,6 @@
-"""JSON Schema ``format`` assertions the shared request check leaves out (it treats them as
-annotations), so that a ``callback_url`` that is no URI is refused as the spec says.
+"""What the shared request check leaves out: JSON Schema ``format`` assertions (it treats
+``format`` as an annotation), so that a ``callback_url`` that is no URI is refused as the
+spec says; and, optionally, refusing fields the spec does not name.
 
 ``uri`` is RFC 3986's ``URI`` (absolute, scheme required, ASCII only): jsonschema ships
 no checker for it without an optional dependency.
@@ -68,7 +69,8 @@ def format_checker() -> FormatChecker:
 
 
 class FormatAssertions:
-    """Asserts the ``format`` of each top-level request property that declares one in the spec.
+    """Asserts the ``format`` of each top-level request property that declares one in the spec,
+    and (when asked) that every property is one the spec names.
 
     >>> from kling_spec import ExpandConstraints
     >>> check = FormatAssertions(ExpandConstraints.from_spec())
@@ -76,8 +78,9 @@ class FormatAssertions:
     ['callback_url']
     """
 
-    def __init__(self, constraints: ExpandConstraints) -> None:
+    def __init__(self, constraints: ExpandConstraints, *, reject_unknown: bool = False) -> None:
         properties = constraints.request_schema.get("properties", {})
+        self._known = frozenset(properties) if reject_unknown else None
         self._checker = format_checker()
         self._formats = [
             (str(name), str(schema["format"]))
@@ -86,7 +89,14 @@ class FormatAssertions:
         ]
 
     def __call__(self, body: Mapping[str, Any]) -> list[Violation]:
-        found = []
+        found: list[Violation] = []
+        if self._known is not None:
+            known = ", ".join(sorted(self._known))
+            found.extend(
+                Violation(name, f"{name} is not a field of the request (properties: {known})")
+                for name in body
+                if name not in self._known
+            )
         for name, fmt in self._formats:
             if name in body and not self._checker.conforms(body[name], fmt):
                 found.append(Violation(name, f"{name}: {body[name]!r} is not a {fmt!r}"))

@@ -138,7 +138,9 @@ class MockService:
         self.config = config = config or MockConfig()
         self.spec: Mapping[str, Any] = spec if spec is not None else load_resolved_spec()
         self.constraints = ExpandConstraints.from_spec(spec)
-        self._formats = FormatAssertions(self.constraints)
+        self._formats = FormatAssertions(
+            self.constraints, reject_unknown=config.reject_unknown_fields
+        )
         self.clock = clock or MockClock(config.clock_start, frozen=config.clock_frozen)
         self.fetch_transport = fetch_transport
         self.callback_transport = callback_transport

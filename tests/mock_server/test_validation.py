@@ -221,6 +221,15 @@ def test_unknown_fields_are_ignored_as_the_schema_allows(api: Api, request_body)
     assert "colour" not in task and "nested" not in task
 
 
+def test_unknown_fields_can_be_refused_to_catch_typos(make_mock, make_api, request_body) -> None:
+    api = make_api(make_mock(reject_unknown_fields=True))
+
+    response = api.create(request_body(promt="a typo"))
+
+    assert_refused(response, 400, 1201, "promt", C.prompt_field)
+    assert api.create(request_body(prompt="spelled right")).status_code == 200
+
+
 # --- the body itself --------------------------------------------------------------------
 
 
