@@ -2,6 +2,8 @@
 
 import importlib.metadata
 import inspect
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -106,3 +108,31 @@ def test_the_console_script_is_installed() -> None:
     scripts = importlib.metadata.entry_points(group="console_scripts")
 
     assert any(ep.name == "kling-mock" and ep.value == "kling_mock._cli:main" for ep in scripts)
+
+
+def test_a_downstream_project_gets_the_fixtures_without_any_setup(tmp_path) -> None:
+    # Given a project that only installs this package and writes a test asking for the fixture
+    (tmp_path / "test_downstream.py").write_text(
+        "def test_it(kling_mock, kling_mock_client):\n"
+        "    body = {'image': 'https://example.com/a.png', 'up_expansion_ratio': 0,\n"
+        "            'down_expansion_ratio': 0, 'left_expansion_ratio': 0.5,\n"
+        "            'right_expansion_ratio': 0}\n"
+        "    created = kling_mock_client.post('/kling/v1/images/editing/expand', json=body)\n"
+        "    kling_mock.advance(60)\n"
+        "    task_id = created.json()['data']['task_id']\n"
+        "    task = kling_mock_client.get('/kling/v1/images/editing/expand/' + task_id)\n"
+        "    assert task.json()['data']['task_status'] == 'succeed'\n"
+    )
+
+    # When pytest runs there, in a fresh process
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    # Then the plugin was found through its entry point and the test passed
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
