@@ -138,6 +138,8 @@ class MockService:
         self.config = config = config or MockConfig()
         self.spec: Mapping[str, Any] = spec if spec is not None else load_resolved_spec()
         self.constraints = ExpandConstraints.from_spec(spec)
+        # Compile the request schema now: a broken spec fails at start-up, not on a request.
+        _ = self.constraints.request_validator
         self._formats = FormatAssertions(
             self.constraints, reject_unknown=config.reject_unknown_fields
         )
