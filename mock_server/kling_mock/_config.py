@@ -53,6 +53,8 @@ class MockConfig:
     #: request bodies larger than this are refused with 413 before being read whole;
     #: ``None`` derives it from the spec: the largest base64 image plus room for the rest.
     max_body_bytes: int | None = None
+    #: JSON nested deeper than this is refused (400/1200); no valid request comes close.
+    max_json_depth: int = 32
     #: the most pixels the mock decodes in a source image (the spec sets no such limit).
     max_source_pixels: int = 4096 * 4096
     #: byte budget of rendered result images kept for repeated downloads.

@@ -62,8 +62,21 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_json_body(raw: bytes) -> Any:
-    """The body as JSON, refusing NaN/Infinity tokens and numbers beyond float range.
+def _depth(value: Any) -> int:
+    """How deeply containers nest in a parsed JSON value (iteratively: no recursion limit)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
+    """The body as JSON, refusing NaN/Infinity tokens, numbers beyond float range and
+    nesting deeper than ``max_depth`` (which would only exhaust the checks that follow).
 
     >>> parse_json_body(b'{"n": 3.0}')
     {'n': 3.0}
@@ -71,9 +84,12 @@ def parse_json_body(raw: bytes) -> Any:
     if not raw.strip():
         raise malformed("the request body is empty; expected a JSON object")
     try:
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise malformed(f"the request body is not valid JSON ({exc})") from None
+    if _depth(body) > max_depth:
+        raise malformed(f"the request body nests deeper than this server's max_depth {max_depth}")
+    return body
 
 
 class QueryParameter:

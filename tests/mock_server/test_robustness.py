@@ -100,3 +100,27 @@ def test_the_store_stays_bounded_under_many_uploads(make_api, request_body, png)
 
     assert bounded.mock.service.store.source_bytes <= limit
     assert json.dumps(bounded.list().json())  # still answering
+
+
+@pytest.mark.parametrize("field", ["extra", C.image_field, "n", "watermark_info"])
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a":', "}")])
+def test_deeply_nested_json_is_refused_not_crashed_on(
+    api: Api, request_body, field: str, opening: str, closing: str
+) -> None:
+    marker = '"NESTED"'
+    nested = opening * 950 + ("1" if opening != "[" else "") + closing * 950
+    raw = json.dumps(request_body(**{field: "NESTED"})).replace(marker, nested)
+
+    response = api.http.post(
+        CREATE_PATH, content=raw.encode(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (400, 1200)
+    assert "max_depth" in response.json()["message"]
+
+
+def test_a_huge_wrong_value_gets_a_short_message(api: Api, request_body) -> None:
+    response = api.create(request_body(n=list(range(100_000))))
+
+    assert (response.status_code, response.json()["code"]) == (400, 1201)
+    assert len(response.json()["message"]) < 1000
