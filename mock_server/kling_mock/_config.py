@@ -45,10 +45,11 @@ class MockConfig:
     clock_start: float | None = None
     #: seed for task ids, request ids, synthetic images and fault rates.
     seed: int = 0
-    #: task store bounds: the oldest tasks are evicted past either cap, and any task
+    #: task store bounds: the oldest tasks are evicted past either cap (stored bytes count
+    #: uploads, external_task_id and callback_url), and any task
     #: older than ``task_ttl_seconds`` (by the mock's clock) disappears.
     max_tasks: int = 10_000
-    max_source_bytes: int = 256 * 1024 * 1024
+    max_stored_bytes: int = 256 * 1024 * 1024
     task_ttl_seconds: float = 30 * 24 * 3600
     #: request bodies larger than this are refused with 413 before being read whole;
     #: ``None`` derives it from the spec: the largest base64 image plus room for the rest.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import json
@@ -167,7 +168,7 @@ class MockService:
         self.list_parameters = query_parameters(self.spec, CREATE_PATH, "get")
         self.store = TaskStore(
             max_tasks=config.max_tasks,
-            max_source_bytes=config.max_source_bytes,
+            max_stored_bytes=config.max_stored_bytes,
             ttl_ms=int(config.task_ttl_seconds * 1000),
         )
         self.renders = RenderCache(config.render_cache_bytes)
@@ -290,7 +291,9 @@ class MockService:
         if data is None:
             if not self.allowed_url(image):
                 width, height = self.config.synthetic_size
-                return SourceImage(None, width, height, synthetic_seed=image)
+                # The URL only seeds the picture: keep its digest, not a URL of any length.
+                seed = hashlib.sha256(image.encode()).hexdigest()
+                return SourceImage(None, width, height, synthetic_seed=seed)
             max_bytes = self.config.fetch_max_bytes or constraints.image_max_bytes
             try:
                 data = await fetch_bytes(

@@ -93,12 +93,12 @@ def test_unsupported_methods_get_an_envelope(api: Api, method: str) -> None:
 def test_the_store_stays_bounded_under_many_uploads(make_api, request_body, png) -> None:
     image = png(400, 300)
     limit = 3 * len(image)
-    bounded = make_api(MockKling(MockConfig(max_source_bytes=limit)))
+    bounded = make_api(MockKling(MockConfig(max_stored_bytes=limit)))
 
     for _ in range(10):
         bounded.created(request_body(image=b64(image)))
 
-    assert bounded.mock.service.store.source_bytes <= limit
+    assert bounded.mock.service.store.stored_bytes <= limit
     assert json.dumps(bounded.list().json())  # still answering
 
 
