@@ -275,7 +275,7 @@ class JournalMiddleware:
                 time_ms=self.service.clock.now_ms(),
                 method=scope["method"],
                 path=path,
-                query=scope.get("query_string", b"").decode("latin-1"),
+                query=scope.get("query_string", b"")[:_RAW_BODY_PREFIX].decode("latin-1"),
                 headers=redact_headers(headers),
                 body=body,
                 status=status,

@@ -46,7 +46,7 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
             scheme, _, secret = value.partition(" ")
             shown = secret[-4:] if len(secret) >= 12 else ""
             value = f"{scheme} ***{shown}" if secret else "***"
-        redacted[lowered] = value
+        redacted[lowered] = value if len(value) <= _LONG_TEXT else value[:_LONG_TEXT] + "..."
     return redacted
 
 
