@@ -10,7 +10,7 @@ import pytest
 
 import kling_mock
 from kling_mock import DEFAULT_DEV_KEY, MockConfig, MockKling, ServerThread, create_app
-from kling_mock._cli import _parser, config_from_args
+from kling_mock._cli import _parser, config_from_args, main
 from kling_spec import CREATE_PATH, load_resolved_spec
 
 
@@ -102,6 +102,23 @@ def test_the_command_line_takes_keys_and_accounts() -> None:
     args = _parser().parse_args(["serve", "--api-key", "k1=alice", "--api-key", "k2"])
 
     assert config_from_args(args).api_keys == {"k1": "alice", "k2": "k2"}
+
+
+def test_the_command_line_takes_fault_rates_and_a_public_url() -> None:
+    args = _parser().parse_args(
+        ["serve", "--fault-rate", "rate_limited=0.25", "--public-base-url", "http://mock.test"]
+    )
+
+    config = config_from_args(args)
+
+    assert dict(config.fault_rates) == {"rate_limited": 0.25}
+    assert config.public_base_url == "http://mock.test"
+    assert MockKling(config).service.faults.rates == {"rate_limited": 0.25}
+
+
+def test_an_unknown_fault_scenario_is_a_usage_error(capsys) -> None:
+    assert main(["serve", "--fault-rate", "meteor=0.5"]) == 2
+    assert "meteor" in capsys.readouterr().err
 
 
 def test_the_console_script_is_installed() -> None:
