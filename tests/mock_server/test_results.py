@@ -188,3 +188,9 @@ async def test_results_download_over_a_real_server(make_mock, request_body) -> N
 
     assert image.status_code == 200
     assert Image.open(io.BytesIO(image.content)).size == mock.config.synthetic_size
+
+
+def test_an_integral_float_n_yields_that_many_images(api: Api, request_body) -> None:
+    task = finished(api, request_body(n=3.0))
+
+    assert [image["index"] for image in task["task_result"]["images"]] == [0, 1, 2]
