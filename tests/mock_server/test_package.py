@@ -89,6 +89,18 @@ def test_the_plugin_fixtures_give_a_running_mock_and_a_client(
     assert kling_mock.journal[-1].path == CREATE_PATH
 
 
+@pytest.mark.asyncio
+async def test_the_plugin_has_an_async_client_too(
+    kling_mock: MockKling, kling_mock_async_client: httpx.AsyncClient, request_body
+) -> None:
+    async with kling_mock_async_client as client:
+        created = await client.post(CREATE_PATH, json=request_body())
+        await kling_mock.advance_async(60)
+        task = await client.get(f"{CREATE_PATH}/{created.json()['data']['task_id']}")
+
+    assert task.json()["data"]["task_status"] == "succeed"
+
+
 def test_the_command_line_serves_on_the_documented_address_with_a_running_clock() -> None:
     args = _parser().parse_args(["serve"])
     config = config_from_args(args)
