@@ -63,21 +63,33 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _depth(value: Any) -> int:
-    """How deeply containers nest in a parsed JSON value (iteratively: no recursion limit)."""
-    deepest, pending = 0, [(value, 1)]
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate escape such as "\\ud800"
+        return False
+    return True
+
+
+def _shape(value: Any) -> tuple[int, bool]:
+    """How deeply containers nest in a parsed JSON value, and whether every string (keys
+    included) is valid Unicode. Iterative, so no value can exhaust the recursion limit."""
+    deepest, unicode_ok, pending = 0, True, [(value, 1)]
     while pending:
         item, level = pending.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, str):
+            unicode_ok = unicode_ok and _is_unicode(item)
+        elif isinstance(item, dict | list):
             deepest = max(deepest, level)
-            children = item.values() if isinstance(item, dict) else item
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
             pending.extend((child, level + 1) for child in children)
-    return deepest
+    return deepest, unicode_ok
 
 
 def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
-    """The body as JSON, refusing NaN/Infinity tokens, numbers beyond float range and
-    nesting deeper than ``max_depth`` (which would only exhaust the checks that follow).
+    """The body as JSON, refusing NaN/Infinity tokens, numbers beyond float range, strings
+    that are not Unicode (unpaired surrogate escapes) and nesting deeper than ``max_depth``
+    (which would only exhaust the checks that follow).
 
     >>> parse_json_body(b'{"n": 3.0}')
     {'n': 3.0}
@@ -88,8 +100,11 @@ def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
         body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise malformed(f"the request body is not valid JSON ({exc})") from None
-    if _depth(body) > max_depth:
+    depth, unicode_ok = _shape(body)
+    if depth > max_depth:
         raise malformed(f"the request body nests deeper than this server's max_depth {max_depth}")
+    if not unicode_ok:
+        raise malformed("the request body is not valid JSON (a string holds an unpaired surrogate)")
     return body
 
 

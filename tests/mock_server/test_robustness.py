@@ -14,9 +14,11 @@ from kling_spec import CREATE_PATH
 from .conftest import AUTH, Api, C, b64
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
+# Any code point, lone surrogates included: JSON can spell them, so clients can send them.
+any_text = st.text(st.characters(exclude_categories=()))
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | finite | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    st.none() | st.booleans() | st.integers() | finite | any_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
     max_leaves=12,
 )
 # Bodies close to valid ones: every field present, each replaced by anything at all.
@@ -45,6 +47,13 @@ def assert_enveloped(response: Any) -> None:
         assert body["code"] == 0
 
 
+def post_json(api: Api, body: Any) -> Any:
+    # json.dumps escapes lone surrogates (as \\ud800), as any JSON client may send them.
+    raw = json.dumps(body).encode()
+    headers = {**AUTH, "Content-Type": "application/json"}
+    return api.http.post(CREATE_PATH, content=raw, headers=headers)
+
+
 @needs_shared_api
 @given(raw=st.binary(max_size=300))
 def test_any_bytes_as_a_body_get_an_envelope(api: Api, raw: bytes) -> None:
@@ -56,13 +65,13 @@ def test_any_bytes_as_a_body_get_an_envelope(api: Api, raw: bytes) -> None:
 @needs_shared_api
 @given(body=json_values | near_valid)
 def test_any_json_as_a_body_gets_an_envelope(api: Api, body: Any) -> None:
-    assert_enveloped(api.create(body))
+    assert_enveloped(post_json(api, body))
 
 
 @needs_shared_api
-@given(text=st.text(max_size=200))
+@given(text=st.text(st.characters(exclude_categories=()), max_size=200))
 def test_any_text_as_the_image_gets_an_envelope(api: Api, request_body, text: str) -> None:
-    assert_enveloped(api.create(request_body(image=text)))
+    assert_enveloped(post_json(api, request_body(image=text)))
 
 
 @needs_shared_api
@@ -124,3 +133,28 @@ def test_a_huge_wrong_value_gets_a_short_message(api: Api, request_body) -> None
 
     assert (response.status_code, response.json()["code"]) == (400, 1201)
     assert len(response.json()["message"]) < 1000
+
+
+@pytest.mark.parametrize("field", [C.image_field, "external_task_id", "prompt", "callback_url"])
+def test_an_unpaired_surrogate_is_refused_as_malformed(api: Api, request_body, field) -> None:
+    # JSON can spell a lone UTF-16 surrogate ("\ud800"), which is no Unicode text at all.
+    body = request_body(**{field: "https://images.example.com/PLACEHOLDER.png"})
+    raw = json.dumps(body).replace("PLACEHOLDER", "\\ud800")
+
+    response = api.http.post(
+        CREATE_PATH, content=raw.encode(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (400, 1200)
+    assert "surrogate" in response.json()["message"]
+    assert api.list().status_code == 200
+
+
+def test_a_surrogate_pair_is_ordinary_text(api: Api, request_body) -> None:
+    raw = json.dumps(request_body(prompt="PLACEHOLDER")).replace("PLACEHOLDER", "\\ud83d\\ude00")
+
+    response = api.http.post(
+        CREATE_PATH, content=raw.encode(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 200
