@@ -47,7 +47,7 @@ from ._exceptions import ConfigurationError, NotFoundError
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
 from ._models import SavedImage, Task
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
-from ._transport import AsyncDriver, SyncDriver
+from ._transport import AsyncDriver, SyncDriver, ThreadedTransport
 
 API_KEY_ENV = "COMETAPI_KEY"
 BASE_URL_ENV = "KLING_BASE_URL"
@@ -417,7 +417,10 @@ class KlingExpand(_BaseClient):
         **config: Unpack[ClientConfig],
     ) -> None:
         self._configure(config)
-        self._transport = transport
+        self._transport: httpx.BaseTransport | None = transport
+        if transport is None and http_client is not None:
+            # httpx keeps a client's transport private; a batch's async twin reuses it.
+            self._transport = getattr(http_client, "_transport", None)
         http, self._owns_http = _own_client(http_client, transport, self._settings, httpx.Client)
         self._driver = SyncDriver(self._settings, http)
 
@@ -476,12 +479,17 @@ class KlingExpand(_BaseClient):
         """
 
         async def run() -> builtins.list[BatchOutcome]:
-            transport = self._transport
-            async_transport = transport if isinstance(transport, httpx.AsyncBaseTransport) else None
-            async with AsyncKlingExpand(transport=async_transport, **self._config) as twin:
+            async with AsyncKlingExpand(transport=self._async_transport(), **self._config) as twin:
                 return await expand_many(twin, items, **options)
 
         return asyncio.run(run())
+
+    def _async_transport(self) -> httpx.AsyncBaseTransport | None:
+        """The connection for an async twin: this client's own, where one was given."""
+        transport = self._transport
+        if transport is None or isinstance(transport, httpx.AsyncBaseTransport):
+            return transport
+        return ThreadedTransport(transport)
 
     def close(self) -> None:
         if self._owns_http:

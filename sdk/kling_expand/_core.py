@@ -411,6 +411,15 @@ def sniff_image_type(data: bytes) -> str | None:
     return None
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def write_atomically(directory: Path, name: str, data: bytes) -> Path:
     """Write ``data`` to ``directory/name`` via a temporary file and a rename.
 
@@ -421,6 +430,8 @@ def write_atomically(directory: Path, name: str, data: bytes) -> Path:
     target = directory / name
     handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
     try:
+        # mkstemp makes the file private (0600); give it the mode any new file would get.
+        os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()

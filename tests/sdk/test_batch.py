@@ -133,3 +133,32 @@ def test_the_same_image_asked_for_differently_is_a_new_item(client, service, tmp
     client.expand_many([BatchItem("https://img.test/a.jpg", {"up": 0.3})], out_dir=tmp_path)
     client.expand_many([BatchItem("https://img.test/a.jpg", {"up": 0.2})], out_dir=tmp_path)
     assert [c["up_expansion_ratio"] for c in service.creates] == [0.2, 0.3]
+
+
+def test_a_blocking_client_with_a_sync_only_transport_batches_over_that_transport(
+    envelope, succeeded, make_image, tmp_path
+):
+    from kling_expand import KlingExpand
+
+    from .conftest import API_KEY, BASE_URL
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.method == "POST":
+            return httpx.Response(200, json=envelope(task_id="t1"))
+        if request.url.host == "cdn.test":
+            return httpx.Response(
+                200, content=make_image(300, 300), headers={"Content-Type": "image/png"}
+            )
+        return httpx.Response(200, json=succeeded("t1"))
+
+    class SyncOnly(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.MockTransport(handler).handle_request(request)
+
+    with KlingExpand(api_key=API_KEY, base_url=BASE_URL, transport=SyncOnly()) as client:
+        outcomes = client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
+    assert [o.status for o in outcomes] == ["saved"]
+    assert seen[0] == "POST /kling/v1/images/editing/expand"
