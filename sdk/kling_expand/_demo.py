@@ -64,6 +64,8 @@ def run_demo(
         clock_frozen=False, submitted_seconds=1.0, processing_seconds=2.0
     )
     mock = kling_mock.MockKling(config)
+    # Each demo starts a fresh mock: tasks an earlier run journaled do not exist there.
+    (Path(out_dir) / "journal.jsonl").unlink(missing_ok=True)
     environ: Mapping[str, str] = {DEMO_KEY_ENV: kling_mock.DEFAULT_DEV_KEY}
     with mock.serve() as server:
         print(f"kling-expand demo: mock server on {server.base_url}", file=stderr)
