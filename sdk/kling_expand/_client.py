@@ -204,6 +204,7 @@ class _BaseClient:
             rand=config.get("rand") or default_rand,
             constraints=config.get("constraints") or ExpandConstraints.from_spec(spec),
             lookup=external_id_lookup,
+            page_size=self._page_size,
             **extra,
         )
 

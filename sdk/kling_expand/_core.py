@@ -135,6 +135,7 @@ class Settings:
     lookup: LookupMode = "list"
     new_external_id: Callable[[], str] = field(default=lambda: f"kx-{uuid.uuid4().hex}")
     download_max_bytes: int = 64 * 1024 * 1024
+    page_size: int = 30  # replaced by the list operation's default from the spec
     call_timeout: httpx.Timeout | None = None
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -261,7 +262,7 @@ def find_by_external_id(settings: Settings, external_task_id: str) -> Plan[Task 
             return (yield from get_task(settings, external_task_id))
         except NotFoundError:
             return None
-    page = yield from list_page(settings, 1, 30, external_task_id)
+    page = yield from list_page(settings, 1, settings.page_size, external_task_id)
     # A server that ignores the filter returns other tasks too: match the id ourselves.
     matches = [task for task in page if task.external_task_id == external_task_id]
     return matches[0] if matches else None

@@ -164,10 +164,11 @@ def test_a_task_whose_answer_was_lost_is_found_not_created_again(client_kind, mo
         "rand": lambda: 0.0,
     }
     if client_kind == "sync":
-        inner = mock.client(api_key=None)._transport
-        with KlingExpand(transport=LoseAnswers(inner), **options) as client:
-            task = client.submit(make_image(), up=0.4, external_task_id="once")
-            listed = list(client.list())
+        with mock.client(api_key=None) as http:
+            inner = http._transport  # the mock's in-process transport
+            with KlingExpand(transport=LoseAnswers(inner), **options) as client:
+                task = client.submit(make_image(), up=0.4, external_task_id="once")
+                listed = list(client.list())
     else:
 
         async def run() -> tuple[Any, list[Any]]:
@@ -234,3 +235,30 @@ def test_the_command_line_runs_against_the_mock_over_real_http(tmp_path):
     saved, sheet = out.getvalue().split()
     assert saved.endswith("_0.png") or saved.endswith("_0.jpg")
     assert sheet.endswith("sample_before_after.png")
+
+
+def test_the_mocks_signed_callbacks_verify_and_parse_with_the_sdk(make_image):
+    import base64
+
+    from kling_expand import verify_callback
+
+    secret = "whsec_" + base64.b64encode(b"callbacks-for-the-sdk-0123456789").decode()
+    received: list[httpx.Request] = []
+    mock = kling_mock.MockKling(
+        kling_mock.MockConfig(submitted_seconds=1, processing_seconds=2, callback_secret=secret),
+        callback_transport=httpx.MockTransport(lambda r: received.append(r) or httpx.Response(200)),
+    )
+    with mock.client(api_key=None) as http:
+        client = KlingExpand(
+            api_key=kling_mock.DEFAULT_DEV_KEY,
+            base_url="http://kling-mock.local",
+            http_client=http,
+            clock=MockDrivenClock(mock),
+        )
+        hook = "http://127.0.0.1:9/hooks/kling"
+        task = client.submit(make_image(), up=0.3, callback_url=hook)
+        client.wait(task.id, poll_interval=1)
+        mock.advance(5)
+    reported = [verify_callback(r.content, dict(r.headers), secret) for r in received]
+    assert {t.id for t in reported} == {task.id}
+    assert reported[-1].succeeded and reported[-1].images
