@@ -56,7 +56,7 @@ from ._exceptions import (
     TaskFailedError,
     WaitTimeoutError,
 )
-from ._images import Ratios, compose_before_after, ratios_for_aspect
+from ._images import ANCHORS, Ratios, compose_before_after, ratios_for_aspect
 from ._models import Task
 
 # Exception class -> exit status; the first match in order wins.
@@ -120,7 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     sides.add_argument("--all", type=_ratio, metavar="R", help="the same ratio on all four sides")
     sides.add_argument("--aspect", metavar="W:H", help="the largest canvas with this aspect")
     run.add_argument(
-        "--anchor", default="center", help="where the original sits with --aspect (center, top...)"
+        "--anchor",
+        default="center",
+        choices=ANCHORS,
+        help="where the original sits with --aspect (default: center)",
     )
     run.add_argument("--prompt", help="what to paint in the new area")
     run.add_argument("-n", type=int, dest="n", help="how many results per image")

@@ -45,7 +45,7 @@ from ._core import (
 )
 from ._exceptions import ConfigurationError, NotFoundError
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
-from ._models import SavedImage, Task
+from ._models import ResultImage, SavedImage, Task
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
 from ._transport import AsyncDriver, SyncDriver, ThreadedTransport
 
@@ -342,7 +342,7 @@ class _ResultBase(Generic[R]):
     _client: R = field(repr=False)
 
     @property
-    def images(self) -> tuple[Any, ...]:
+    def images(self) -> tuple[ResultImage, ...]:
         return self.task.images
 
 

@@ -69,6 +69,8 @@ _ANCHORS: Mapping[str, tuple[float, float]] = {
     "bottom-left": (0.0, 1.0),
     "bottom-right": (1.0, 1.0),
 }
+ANCHORS = tuple(_ANCHORS)
+
 # Ratios are rounded down to this many decimals so a computed maximum never
 # lands a hair over a limit through float rounding.
 _RATIO_DECIMALS = 4
