@@ -86,11 +86,15 @@ class ExpandParams(TypedDict, total=False):
 
 
 class WaitParams(TypedDict, total=False):
-    """How to wait for a task: overall deadline, first poll gap, progress callback."""
+    """How to wait for a task: overall deadline, first poll gap, progress callback.
+
+    ``options`` apply to each poll's request (``expand`` uses them for both steps).
+    """
 
     timeout: float
     poll_interval: float
     on_progress: Callable[[Task], object]
+    options: RequestOptions
 
 
 class ExpandAndWaitParams(ExpandParams, WaitParams, total=False):
@@ -304,12 +308,19 @@ class _BaseClient:
 
     @staticmethod
     def _split(params: ExpandAndWaitParams) -> tuple[ExpandParams, WaitParams]:
-        submit = {k: v for k, v in params.items() if k not in _WAIT_KEYS}
+        submit = {k: v for k, v in params.items() if k not in _WAIT_KEYS or k == "options"}
         wait = {k: v for k, v in params.items() if k in _WAIT_KEYS}
         return cast(ExpandParams, submit), cast(WaitParams, wait)
 
     def _wait_plan(self, task_id: str, params: WaitParams) -> Plan[Task]:
-        return wait_for(self._settings, task_id, **params)
+        settings = self._settings_for(params.get("options"))
+        return wait_for(
+            settings,
+            task_id,
+            timeout=params.get("timeout"),
+            poll_interval=params.get("poll_interval"),
+            on_progress=params.get("on_progress"),
+        )
 
     def _lookup_plan(self, external_task_id: str, options: RequestOptions | None) -> Plan[Task]:
         task = yield from find_by_external_id(self._settings_for(options), external_task_id)
@@ -358,9 +369,11 @@ class ExpandResult(_ResultBase["KlingExpand"]):
             for image in self.task.images
         ]
 
-    def save(self, directory: str | os.PathLike[str], **kwargs: Any) -> list[SavedImage]:
+    def save(
+        self, directory: str | os.PathLike[str], **options: Unpack[SaveOptions]
+    ) -> list[SavedImage]:
         """Write every image into ``directory`` (temp file, then rename)."""
-        return self._client.download(self.task, directory, **kwargs)
+        return self._client.download(self.task, directory, **options)
 
 
 class AsyncExpandResult(_ResultBase["AsyncKlingExpand"]):
@@ -374,8 +387,10 @@ class AsyncExpandResult(_ResultBase["AsyncKlingExpand"]):
             for image in self.task.images
         ]
 
-    async def save(self, directory: str | os.PathLike[str], **kwargs: Any) -> list[SavedImage]:
-        return await self._client.download(self.task, directory, **kwargs)
+    async def save(
+        self, directory: str | os.PathLike[str], **options: Unpack[SaveOptions]
+    ) -> list[SavedImage]:
+        return await self._client.download(self.task, directory, **options)
 
 
 def _own_client(

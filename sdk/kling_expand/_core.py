@@ -277,7 +277,8 @@ def create_task(settings: Settings, body: ExpandImageRequest) -> Plan[Task]:
     the request sent again.
     """
     external_task_id = body.external_task_id
-    assert isinstance(external_task_id, str), "create bodies always carry an external_task_id"
+    if not isinstance(external_task_id, str) or not external_task_id:
+        raise ValueError("a create request needs an external_task_id to be resent safely")
     call = settings.call(kling_image_expansion, "POST create", body=body)
     retry_number = 0
     maybe_created = False
