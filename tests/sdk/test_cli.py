@@ -6,6 +6,7 @@ import io
 import json
 import sys
 import types
+from pathlib import Path
 
 import httpx
 import pytest
@@ -258,3 +259,32 @@ def test_demo_starts_the_mock_and_runs_the_sample_through_the_command_line(
     saved, sheet = out.split()
     assert saved == str(tmp_path / "demo" / "t1_0.png")
     assert sheet == str(tmp_path / "demo" / "sample_before_after.png")
+
+
+def test_progress_follows_each_image_through_its_statuses_and_downloads(task_record):
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from kling_expand import BatchEvent, BatchItem, SavedImage, Task
+    from kling_expand._cli import _progress_reporter
+
+    item = BatchItem("photos/beach.jpg", {"up": 0.2})
+    progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
+    report = _progress_reporter(progress, [item])
+    key = item.identity()
+    running = Task.from_dict(task_record(task_id="t1", task_status="processing"))
+    done = Task.from_dict(
+        task_record(
+            task_id="t1",
+            task_status="succeed",
+            task_result={
+                "images": [{"index": i, "url": f"https://cdn.test/{i}.png"} for i in range(2)]
+            },
+        )
+    )
+    report(BatchEvent(key, "polled", running))
+    assert progress.tasks[0].description == "beach.jpg: processing"
+    report(BatchEvent(key, "polled", done))
+    report(BatchEvent(key, "saved", done, SavedImage(0, Path("t1_0.png"), "image/png", 1)))
+    assert progress.tasks[0].total == 2 and progress.tasks[0].completed == 1
+    assert progress.tasks[0].description == "beach.jpg: downloading"

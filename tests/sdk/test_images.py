@@ -98,11 +98,16 @@ def test_text_that_is_neither_url_file_nor_image_base64_is_refused(text):
 @pytest.mark.parametrize(
     ("params", "field", "limit"),
     [
-        ({"up": 2.5}, "up_expansion_ratio", "2"),
+        ({"up": 2.5}, "up_expansion_ratio", "2.5 is greater than the maximum of 2"),
         ({"up": 1, "down": 1, "left": 1}, "expansion", "max_area_factor"),
         ({"up": 0.1, "n": 0}, "n", "1"),
         ({"up": 0.1, "n": 10}, "n", "9"),
-        ({"up": 0.1, "prompt": "x" * (LIMITS.prompt_max_length + 1)}, "prompt", "long"),
+        (
+            {"up": 0.1, "prompt": "x" * (LIMITS.prompt_max_length + 1)},
+            "prompt",
+            f"{LIMITS.prompt_max_length + 1} characters; the maximum (max_length) is "
+            f"{LIMITS.prompt_max_length}",
+        ),
     ],
     ids=["ratio", "area", "n-low", "n-high", "prompt"],
 )
