@@ -494,6 +494,13 @@ class KlingExpand(_BaseClient):
         same transport, when one was given that also serves async requests).
         """
 
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop running here: the batch can have one of its own
+        else:
+            raise RuntimeError("inside an event loop, use AsyncKlingExpand.expand_many")
+
         async def run() -> builtins.list[BatchOutcome]:
             async with AsyncKlingExpand(transport=self._async_transport(), **self._config) as twin:
                 return await expand_many(twin, items, **options)

@@ -162,3 +162,14 @@ def test_a_blocking_client_with_a_sync_only_transport_batches_over_that_transpor
         outcomes = client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
     assert [o.status for o in outcomes] == ["saved"]
     assert seen[0] == "POST /kling/v1/images/editing/expand"
+
+
+@pytest.mark.asyncio
+async def test_the_blocking_batch_refuses_to_run_inside_an_event_loop(tmp_path):
+    from kling_expand import KlingExpand
+
+    from .conftest import API_KEY, BASE_URL
+
+    with KlingExpand(api_key=API_KEY, base_url=BASE_URL) as client:
+        with pytest.raises(RuntimeError, match="AsyncKlingExpand"):
+            client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
