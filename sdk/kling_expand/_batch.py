@@ -29,6 +29,7 @@ from ._exceptions import (
     InputValidationError,
     InvalidRequestError,
     KlingError,
+    NotFoundError,
     PolicyError,
     TaskFailedError,
 )
@@ -251,9 +252,10 @@ class _ItemRunner:
     async def _submit(self, item: BatchItem, key: str, entry: _Entry) -> str:
         if entry.external_task_id is not None:
             # The create may have landed before the crash: find it rather than pay again.
+            # If the lookup fails the item stays unresolved (an error a rerun resumes).
             try:
-                task = await self.client.get_by_external_id(entry.external_task_id)
-            except KlingError:
+                task: Task | None = await self.client.get_by_external_id(entry.external_task_id)
+            except NotFoundError:
                 task = None
             if task is not None:
                 self.journal.record(key, "submitted", task_id=task.id)

@@ -173,3 +173,16 @@ async def test_the_blocking_batch_refuses_to_run_inside_an_event_loop(tmp_path):
     with KlingExpand(api_key=API_KEY, base_url=BASE_URL) as client:
         with pytest.raises(RuntimeError, match="AsyncKlingExpand"):
             client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
+
+
+def test_an_unresolved_item_whose_lookup_fails_is_not_resubmitted(client, router, tmp_path):
+    # Given a crashed run that was about to create item 0
+    Journal(tmp_path / "journal.jsonl").record("item-0", "submitting", external_task_id="ext-0")
+    create = router.post(CREATE_URL)
+    router.get(CREATE_URL).respond(401, json={"code": 1002, "message": "bad key"})
+    # When the lookup that would tell whether it landed fails
+    outcomes = client.expand_many(items(1), out_dir=tmp_path)
+    # Then nothing is sent and the item stays open for the next run
+    assert not create.called
+    assert outcomes[0].status == "error"
+    assert Journal(tmp_path / "journal.jsonl").entries["item-0"].failed is None
