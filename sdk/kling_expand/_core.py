@@ -203,6 +203,12 @@ def tasks_of(exchange: Exchange, settings: Settings) -> list[Task]:
 # --- plans ----------------------------------------------------------------------
 
 
+def _backoff(settings: Settings, retry_number: int, error: KlingError) -> float:
+    """Seconds before retry ``retry_number``: the service's Retry-After, else the policy's."""
+    retry_after = getattr(error, "retry_after", None)
+    return settings.retry.delay(retry_number, retry_after=retry_after, rand=settings.rand)
+
+
 def retrying(
     settings: Settings,
     step: Callable[[], Plan[T]],
@@ -221,9 +227,7 @@ def retrying(
         except KlingError as error:
             if not should_retry(error) or retry_number >= settings.retry.max_retries:
                 raise
-            delay = settings.retry.delay(
-                retry_number, retry_after=getattr(error, "retry_after", None), rand=settings.rand
-            )
+            delay = _backoff(settings, retry_number, error)
             if deadline is not None and settings.clock.monotonic() + delay > deadline:
                 raise
             logger.info("%s failed (%s); retry %d in %.2f s", label, error, retry_number + 1, delay)
@@ -302,9 +306,7 @@ def create_task(settings: Settings, body: ExpandImageRequest) -> Plan[Task]:
                     raise
             if retry_number >= settings.retry.max_retries:
                 raise
-            delay = settings.retry.delay(
-                retry_number, retry_after=getattr(error, "retry_after", None), rand=settings.rand
-            )
+            delay = _backoff(settings, retry_number, error)
             logger.info("create failed (%s); resubmitting in %.2f s", error, delay)
             yield Sleep(delay)
             retry_number += 1
