@@ -234,3 +234,13 @@ def test_ratios_for_aspect_are_valid_or_refused_for_any_image_and_aspect(
     assert all(LIMITS.ratio_bounds[name].contains(value) for name, value in fields.items())
     canvas_w, canvas_h, _, _ = canvas_geometry(width, height, ratios)
     assert canvas_w / canvas_h == pytest.approx(aspect_w / aspect_h, rel=0.01)
+
+
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300)))
+def test_any_text_or_bytes_is_an_image_or_a_clear_input_error(value):
+    try:
+        prepared = prepare_image(value)
+    except InputValidationError as error:
+        assert error.field == LIMITS.image_field
+        return
+    assert prepared.is_url or prepared.info is not None
