@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
 
-from ._core import IMAGE_SUFFIXES
+from ._downloads import saved_file
 from ._exceptions import (
     InputValidationError,
     InvalidRequestError,
@@ -198,14 +198,6 @@ async def expand_many(
 
 
 _FINAL_ERRORS = (TaskFailedError, InputValidationError, InvalidRequestError, PolicyError)
-_TYPES = {suffix: content_type for content_type, suffix in IMAGE_SUFFIXES.items()}
-
-
-def _saved_file(path: Path) -> SavedImage:
-    index = int(path.stem.rsplit("_", 1)[-1]) if "_" in path.stem else 0
-    return SavedImage(
-        index, path, _TYPES.get(path.suffix, "application/octet-stream"), path.stat().st_size
-    )
 
 
 class _ItemRunner:
@@ -231,7 +223,7 @@ class _ItemRunner:
             return BatchOutcome(key, "failed", entry.task_id, error=entry.failed, resumed=True)
         if entry.saved and entry.files and all(Path(f).is_file() for f in entry.files):
             self.emit(BatchEvent(key, "skipped"))
-            files = tuple(_saved_file(Path(f)) for f in entry.files)
+            files = tuple(saved_file(Path(f)) for f in entry.files)
             return BatchOutcome(key, "saved", entry.task_id, files, resumed=True)
         try:
             task_id = entry.task_id or await self._submit(item, key, entry)

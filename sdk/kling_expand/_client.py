@@ -33,19 +33,17 @@ from ._checks import build_create_request
 from ._core import (
     LookupMode,
     Plan,
-    PollPolicy,
     Settings,
     create_task,
-    download_image,
     find_by_external_id,
     get_task,
     list_page,
-    save_images,
-    wait_for,
 )
+from ._downloads import download_image, save_images
 from ._exceptions import ConfigurationError, NotFoundError
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
 from ._models import ResultImage, SavedImage, Task
+from ._polling import PollPolicy, wait_for
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
 from ._transport import AsyncDriver, SyncDriver, ThreadedTransport
 

@@ -190,7 +190,7 @@ def test_no_log_line_carries_the_key(make_client, router, envelope, caplog):
 def test_saved_files_get_the_ordinary_permissions_of_a_new_file(tmp_path):
     import os
 
-    from kling_expand._core import write_atomically
+    from kling_expand._downloads import write_atomically
 
     path = write_atomically(tmp_path, "a.png", b"data")
     mask = os.umask(0o022)
