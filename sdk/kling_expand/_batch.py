@@ -256,7 +256,14 @@ class _ItemRunner:
         external = external or self.client._settings.new_external_id()
         self.journal.record(key, "submitting", external_task_id=external)
         params = {**item.params, "external_task_id": external}
-        task = await self.client.submit(item.image, **params)  # type: ignore[arg-type]
+        # An item that was being submitted before may have landed after the lookup:
+        # then the service refuses the resend's duplicate id and the task is found.
+        plan, _, _ = self.client._submit_plan(
+            item.image,
+            params,  # type: ignore[arg-type]
+            may_exist=entry.external_task_id is not None,
+        )
+        task = await self.client._driver.run(plan)
         self.journal.record(key, "submitted", task_id=task.id)
         self.emit(BatchEvent(key, "submitted", task))
         return task.id

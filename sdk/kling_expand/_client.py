@@ -256,11 +256,12 @@ class _BaseClient:
         return self._prepare(image, params)[0]
 
     def _submit_plan(
-        self, image: ImageInput, params: ExpandParams
+        self, image: ImageInput, params: ExpandParams, *, may_exist: bool = False
     ) -> tuple[Plan[Task], PreparedImage, Ratios]:
         """Prepare, check and plan a create request; raises before any I/O."""
         body, prepared, ratios = self._prepare(image, params)
-        return create_task(self._settings_for(params.get("options")), body), prepared, ratios
+        settings = self._settings_for(params.get("options"))
+        return create_task(settings, body, may_exist=may_exist), prepared, ratios
 
     def _prepare(
         self, image: ImageInput, params: ExpandParams

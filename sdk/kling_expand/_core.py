@@ -247,20 +247,23 @@ def find_by_external_id(settings: Settings, external_task_id: str) -> Plan[Task 
     return matches[0] if matches else None
 
 
-def create_task(settings: Settings, body: ExpandImageRequest) -> Plan[Task]:
+def create_task(
+    settings: Settings, body: ExpandImageRequest, *, may_exist: bool = False
+) -> Plan[Task]:
     """Submit ``body`` so that at most one task comes of it, however the network behaves.
 
     The body always carries an ``external_task_id``. After a failure that leaves
     open whether the service created the task (a timeout, a dropped connection,
     a 5xx) the task is looked up by that id; only when it is certainly absent is
-    the request sent again.
+    the request sent again. ``may_exist`` says an earlier attempt (say, before a
+    crash) may already have created it, so a refusal is checked the same way.
     """
     external_task_id = body.external_task_id
     if not isinstance(external_task_id, str) or not external_task_id:
         raise ValueError("a create request needs an external_task_id to be resent safely")
     call = settings.call(kling_image_expansion, "POST create", body=body)
     retry_number = 0
-    maybe_created = False
+    maybe_created = may_exist
     while True:
         try:
             return (yield from _call(settings, call, task_of))

@@ -186,3 +186,28 @@ def test_an_unresolved_item_whose_lookup_fails_is_not_resubmitted(client, router
     assert not create.called
     assert outcomes[0].status == "error"
     assert Journal(tmp_path / "journal.jsonl").entries["item-0"].failed is None
+
+
+def test_a_resumed_item_that_landed_after_its_lookup_is_found_not_failed(
+    client, router, envelope, task_record, tmp_path
+):
+    # Given a crashed run that was submitting item 0, whose create lands only later
+    Journal(tmp_path / "journal.jsonl").record("item-0", "submitting", external_task_id="ext-0")
+    landed = task_record(
+        task_id="t5", task_status="succeed", task_info={"external_task_id": "ext-0"}
+    )
+    router.get(CREATE_URL).mock(
+        side_effect=[
+            httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": []}),
+            httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": [landed]}),
+        ]
+    )
+    create = router.post(CREATE_URL).respond(
+        400, json={"code": 1201, "message": "external_task_id already used"}
+    )
+    router.get(f"{CREATE_URL}/t5").respond(json=envelope(**landed))
+    # When the batch resumes: lookup says absent, the resend is refused as a duplicate
+    outcomes = client.expand_many(items(1), out_dir=tmp_path)
+    # Then the SDK finds the task the first run created instead of marking the item failed
+    assert create.call_count == 1
+    assert (outcomes[0].status, outcomes[0].task_id) == ("saved", "t5")
