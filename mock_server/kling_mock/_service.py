@@ -39,7 +39,6 @@ from ._config import MockConfig
 from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, malformed
 from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
-from ._formats import FormatAssertions
 from ._journal import Journal
 from ._render import RenderCache, encode_png, expand_image, source_pixels, watermarked
 from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, TaskStore
@@ -172,8 +171,10 @@ class MockService:
         self.constraints = ExpandConstraints.from_spec(spec)
         # Compile the request schema now: a broken spec fails at start-up, not on a request.
         _ = self.constraints.request_validator
-        self._formats = FormatAssertions(
-            self.constraints, reject_unknown=config.reject_unknown_fields
+        self._known_fields = (
+            frozenset(self.constraints.request_schema.get("properties", {}))
+            if config.reject_unknown_fields
+            else None
         )
         self.clock = clock or MockClock(config.clock_start, frozen=config.clock_frozen)
         self.fetch_transport = fetch_transport
@@ -231,6 +232,17 @@ class MockService:
 
     # --- create -------------------------------------------------------------------
 
+    def _unknown_fields(self, body: Mapping[str, Any]) -> list[Violation]:
+        """Fields the spec does not name, when the config asks for them to be refused."""
+        if self._known_fields is None:
+            return []
+        known = ", ".join(sorted(self._known_fields))
+        return [
+            Violation(name, f"{name} is not a field of the request (properties: {known})")
+            for name in body
+            if name not in self._known_fields
+        ]
+
     async def create(
         self, account: str, body: Any, base_url: str, *, fails: bool = False, blocked: bool = False
     ) -> Task:
@@ -240,7 +252,7 @@ class MockService:
         accepts it and lets the task end ``failed``.
         """
         constraints = self.constraints
-        violations = check_expand_request(body, constraints) or self._formats(body)
+        violations = check_expand_request(body, constraints) or self._unknown_fields(body)
         if violations:
             raise RequestRefused(violations)
         source = await self._source(body[constraints.image_field])

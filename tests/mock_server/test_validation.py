@@ -318,3 +318,15 @@ def test_a_spec_without_the_constraints_fails_at_start_up() -> None:
 
     with pytest.raises(SpecError, match="constraints"):
         MockKling(spec=spec)
+
+
+def test_a_callback_url_that_is_no_uri_is_refused(api: Api, request_body) -> None:
+    for value in ["", "not a url", "/relative/path"]:
+        response = api.create(request_body(callback_url=value))
+
+        assert (response.status_code, response.json()["code"]) == (400, 1201)
+        assert "callback_url" in response.json()["message"]
+
+
+def test_an_absolute_callback_url_is_accepted(api: Api, request_body) -> None:
+    assert api.create(request_body(callback_url="https://hooks.example.com/k")).status_code == 200
