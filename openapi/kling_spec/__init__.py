@@ -38,10 +38,10 @@ from ._validation import (
 
 __all__ = [
     "CREATE_PATH",
-    "Canvas",
     "INVALID_VALUE",
     "MALFORMED_REQUEST",
     "TASK_PATH",
+    "Canvas",
     "ErrorCode",
     "ExpandConstraints",
     "ImageError",

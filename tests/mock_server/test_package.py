@@ -1,38 +1,15 @@
 """The mock is a real server: app factory, uvicorn, in-process httpx, a CLI, a pytest plugin."""
 
 import importlib.metadata
-import inspect
 import subprocess
 import sys
 
 import httpx
 import pytest
 
-import kling_mock
 from kling_mock import DEFAULT_DEV_KEY, MockConfig, MockKling, ServerThread, create_app
 from kling_mock._cli import _parser, config_from_args, main
 from kling_spec import CREATE_PATH, load_resolved_spec
-
-
-def _public_names_in_isort_order(names: list[str]) -> list[str]:
-    def key(name: str) -> tuple[int, str]:
-        if name.isupper():
-            return (0, name)
-        return (1, name) if name[0].isupper() else (2, name)
-
-    return sorted(names, key=key)
-
-
-def test_all_is_complete_and_sorted() -> None:
-    exported = list(kling_mock.__all__)
-    public = [
-        name
-        for name, value in vars(kling_mock).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
-    ]
-
-    assert sorted(exported) == sorted(public)
-    assert exported == _public_names_in_isort_order(exported)
 
 
 @pytest.mark.asyncio
