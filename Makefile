@@ -64,5 +64,24 @@ update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=
 	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
 	$(PY) -m kling_spec update "$(SRC)"
 
+# Benchmarks (not part of `make test`): Prism pinned by bench/prism/package-lock.json
+# into an ignored folder, wrk from Debian's packages when it is missing.
+# Options go through BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick`.
+BENCH_TOOLS := bench/.tools
+PRISM := $(BENCH_TOOLS)/node_modules/.bin/prism
+
+bench: $(STAMP) $(PRISM) ## mock vs Prism vs bare Starlette, payload, memory, SDK overhead
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
+	PYTHONPATH=$(CURDIR)/bench $(PY) -m kling_bench $(BENCH_ARGS)
+
+$(PRISM): bench/prism/package.json bench/prism/package-lock.json
+	@command -v npm >/dev/null || { echo "make bench needs Node.js and npm (for Prism)"; exit 2; }
+	mkdir -p $(BENCH_TOOLS)
+	cp bench/prism/package.json bench/prism/package-lock.json $(BENCH_TOOLS)/
+	npm ci --prefix $(BENCH_TOOLS) --no-audit --no-fund --loglevel=error
+	@touch $@
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(BENCH_TOOLS)
