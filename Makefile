@@ -64,6 +64,9 @@ update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=
 	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
 	$(PY) -m kling_spec update "$(SRC)"
 
+mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
+	$(BIN)/kling-mock serve --host 127.0.0.1 --port 4010
+
 # Benchmarks (not part of `make test`): Prism pinned by bench/prism/package-lock.json
 # into an ignored folder, wrk from Debian's packages when it is missing.
 # Options go through BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick`.
