@@ -8,6 +8,7 @@ run here is skipped with the reason, and so is each figure that needs it.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 import tempfile
@@ -162,7 +163,7 @@ class RunResult:
                 None if self.upload is None else self.upload.accept_over_decode
             ),
             rss_bytes_at_tasks=None if self.memory is None else self.memory.rss_after_tasks_bytes,
-            rss_tasks=None if self.memory is None else self.memory.first_batch.created,
+            rss_tasks=None if self.memory is None else self.memory.batch.created,
             sdk_over_httpx=None if self.sdk is None else self.sdk.sdk_over_httpx,
             notes=self.notes,
         )
@@ -193,7 +194,7 @@ def _load_cells(
     settings: Settings,
     *,
     wrk: str,
-    task_id: str,
+    new_task: Callable[[], str],
     script_env: dict[str, str],
     log: Log,
 ) -> list[CellResult]:
@@ -201,7 +202,6 @@ def _load_cells(
     urls = {
         Workload.CREATE: live.base_url + CREATE_PATH,
         Workload.MIXED: live.base_url + CREATE_PATH,
-        Workload.GET_TASK: live.base_url + task_path(task_id),
     }
 
     def command(workload: Workload, connections: int, duration_s: float) -> list[str]:
@@ -224,6 +224,9 @@ def _load_cells(
         )
     cells = []
     for workload in settings.workloads:
+        if workload is Workload.GET_TASK:
+            # Created now: a mock with a bounded store may have evicted older tasks.
+            urls[workload] = live.base_url + task_path(new_task())
         for connections in settings.connections:
             try:
                 summary = run_wrk(
@@ -341,9 +344,14 @@ def run_benchmarks(
             log(f"{name}: {spec.description}")
             try:
                 with running(spec, log_dir=log_dir) as live:
-                    task_id = preflight(live, headers, body)
+                    preflight(live, headers, body)
                     result.cells += _load_cells(
-                        live, settings, wrk=wrk, task_id=task_id, script_env=script_env, log=log
+                        live,
+                        settings,
+                        wrk=wrk,
+                        new_task=functools.partial(preflight, live, headers, body),
+                        script_env=script_env,
+                        log=log,
                     )
                     if name == SUBJECT and settings.run_payload:
                         _mock_payload(live, settings, result, log)
@@ -374,25 +382,29 @@ def _memory(
         result.notes["memory"] = f"skipped: {reason}"
         return
     body = httpx.Request("POST", "/", json=example_create_body()).content
-    log(f"memory: {settings.memory_tasks:,} tasks, then as many again, on a fresh mock")
+    log(f"memory: {settings.memory_tasks:,} tasks on a fresh mock, then evicted")
+    memory_env = _seams.mock_environment(_seams.memory_config(settings.memory_tasks))
     try:
-        with running(servers[SUBJECT], log_dir=settings.results_dir / "logs") as live:
+        with running(
+            servers[SUBJECT], log_dir=settings.results_dir / "logs", extra_env=memory_env
+        ) as live:
             result.memory = measure_memory(
                 live,
                 auth_headers(settings.api_key),
                 body,
                 tasks=settings.memory_tasks,
                 deadline_s=settings.memory_deadline_s,
+                evict=_seams.evict_all_tasks,
             )
     except (ServerNotListening, httpx.HTTPError, OSError, EOFError) as exc:
         result.notes["memory"] = f"failed: {exc!r}"
         return
     figures = result.memory.to_json()
     log(
-        f"  RSS start {figures['rss_start_mib']} MiB, after {result.memory.first_batch.created:,}"
-        f" tasks {figures['rss_after_tasks_mib']} MiB, after as many more"
-        f" {figures['rss_after_second_batch_mib']} MiB (first task evicted:"
-        f" {result.memory.first_task_evicted})"
+        f"  RSS start {figures['rss_start_mib']} MiB, after {result.memory.batch.created:,}"
+        f" tasks {figures['rss_after_tasks_mib']} MiB, after eviction"
+        f" {figures['rss_after_eviction_mib']} MiB (first task gone:"
+        f" {result.memory.first_task_evicted}) {result.memory.note}"
     )
 
 

@@ -5,28 +5,43 @@ change. Every part of the harness that needs them goes through these functions,
 and each says in plain words why it cannot run when an entry point is missing,
 so those benchmarks are skipped with that message instead of failing.
 
-- The mock under load runs as its own process: ``python -m kling_mock serve
-  --host H --port P`` (``KLING_BENCH_MOCK_CMD`` overrides it, with ``{host}``
-  and ``{port}`` placeholders, e.g. ``kling-mock serve --host {host} --port {port}``).
-- The in-process mock (for the SDK's overhead) is ``kling_mock.create_app()``.
+- The mock under load runs in its own process, under the same uvicorn command
+  line as the ceiling (production settings: no access log, warnings only):
+  ``uvicorn --factory kling_bench._seams:bench_mock_app``, which builds
+  ``kling_mock.create_app(kling_mock.MockConfig(**overrides))`` with the
+  overrides the harness passes in ``$KLING_BENCH_MOCK_CONFIG`` (JSON).
+  ``KLING_BENCH_MOCK_CMD`` replaces the whole command, with ``{host}`` and
+  ``{port}`` placeholders, e.g. ``kling-mock serve --host {host} --port {port}``.
+- The memory figure evicts tasks through the mock's admin API: it moves the
+  mock's (frozen) clock past the task TTL.
+- The in-process mock (for the SDK's overhead) is ``create_app(MockConfig())``.
 - The SDK is ``kling_expand.KlingExpand(api_key=..., base_url=...)`` and its ``get``.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
+import json
 import os
 import shlex
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
+
+from ._uvicorn import uvicorn_factory_command
+
 MOCK_COMMAND_ENV = "KLING_BENCH_MOCK_CMD"
+MOCK_CONFIG_ENV = "KLING_BENCH_MOCK_CONFIG"
 API_KEY_ENV = "KLING_BENCH_API_KEY"
-# Used only when neither --api-key, $KLING_BENCH_API_KEY nor kling_mock.DEFAULT_API_KEY
+# Used only when neither --api-key, $KLING_BENCH_API_KEY nor kling_mock.DEFAULT_DEV_KEY
 # gives one; the mock answers 401 to it and the harness says so.
 FALLBACK_API_KEY = "bench-dev-key"
+# Under load the mock's clock follows real time, as under `kling-mock serve`.
+LOAD_CONFIG: Mapping[str, Any] = {"clock_frozen": False}
+# For the memory figure: keep every task (no count cap below the run's), on a clock
+# that moves only when the harness advances it past this TTL to evict them all.
+MEMORY_TASK_TTL_S = 3600.0
 
 
 class SeamUnavailable(RuntimeError):
@@ -46,17 +61,52 @@ def default_api_key() -> str:
     from_env = os.environ.get(API_KEY_ENV)
     if from_env:
         return from_env
-    mock = _module("kling_mock")
-    documented = getattr(mock, "DEFAULT_API_KEY", None)
+    documented = getattr(_module("kling_mock"), "DEFAULT_DEV_KEY", None)
     return documented if isinstance(documented, str) else FALLBACK_API_KEY
 
 
+def _mock_factory() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    mock = _module("kling_mock")
+    create_app = getattr(mock, "create_app", None)
+    config_class = getattr(mock, "MockConfig", None)
+    if not callable(create_app) or not callable(config_class):
+        raise SeamUnavailable("kling_mock does not export create_app and MockConfig yet")
+    return create_app, config_class
+
+
+def build_mock_app(overrides: Mapping[str, Any] | None = None) -> Any:
+    """The mock as an ASGI app: ``create_app(MockConfig(**overrides))``."""
+    create_app, config_class = _mock_factory()
+    try:
+        return create_app(config_class(**dict(overrides or {})))
+    except TypeError as exc:
+        raise SeamUnavailable(
+            f"kling_mock.MockConfig refused {dict(overrides or {})}: {exc}; "
+            "adapt bench/kling_bench/_seams.py"
+        ) from exc
+
+
+def bench_mock_app() -> Any:
+    """The uvicorn ``--factory`` for the mock process: overrides from $KLING_BENCH_MOCK_CONFIG."""
+    return build_mock_app(json.loads(os.environ.get(MOCK_CONFIG_ENV) or "{}"))
+
+
+def mock_environment(overrides: Mapping[str, Any]) -> dict[str, str]:
+    """The environment that hands ``overrides`` to :func:`bench_mock_app`."""
+    return {MOCK_CONFIG_ENV: json.dumps(dict(overrides))}
+
+
+def memory_config(tasks: int) -> dict[str, Any]:
+    """Mock settings for the memory figure: room for ``tasks`` tasks, a frozen clock."""
+    return {"clock_frozen": True, "max_tasks": tasks, "task_ttl_seconds": MEMORY_TASK_TTL_S}
+
+
 def mock_command(host: str, port: int) -> list[str]:
-    """The command that serves the mock on ``host:port`` with its production settings."""
+    """The command that serves the mock on ``host:port`` with production settings."""
     override = os.environ.get(MOCK_COMMAND_ENV)
     if override:
         return shlex.split(override.format(host=host, port=port))
-    return [sys.executable, "-m", "kling_mock", "serve", "--host", host, "--port", str(port)]
+    return uvicorn_factory_command("kling_bench._seams:bench_mock_app", host, port)
 
 
 def mock_command_unavailable() -> str | None:
@@ -64,29 +114,19 @@ def mock_command_unavailable() -> str | None:
     if os.environ.get(MOCK_COMMAND_ENV):
         return None
     try:
-        main = importlib.util.find_spec("kling_mock.__main__")
-    except ImportError:
-        main = None
-    if main is None:
-        return (
-            "kling_mock provides no `python -m kling_mock serve` entry point yet "
-            f"(no kling_mock/__main__.py); set {MOCK_COMMAND_ENV} to serve it another way"
-        )
+        _mock_factory()
+    except SeamUnavailable as exc:
+        return f"{exc}; set {MOCK_COMMAND_ENV} to serve a mock another way"
     return None
 
 
-def build_mock_app() -> Any:
-    """The mock as an ASGI app in this process, from ``kling_mock.create_app()``."""
-    factory = getattr(_module("kling_mock"), "create_app", None)
-    if not callable(factory):
-        raise SeamUnavailable("kling_mock does not export create_app yet")
-    try:
-        return factory()
-    except TypeError as exc:
-        raise SeamUnavailable(
-            f"kling_mock.create_app() needs arguments ({exc}): adapt build_mock_app "
-            "in bench/kling_bench/_seams.py"
-        ) from exc
+def evict_all_tasks(client: httpx.Client) -> None:
+    """Move the mock's clock past the task TTL (admin API), so every task expires."""
+    prefix = getattr(_module("kling_mock"), "ADMIN_PREFIX", None)
+    if not isinstance(prefix, str):
+        raise SeamUnavailable("kling_mock does not export ADMIN_PREFIX (its admin API)")
+    answer = client.post(f"{prefix}/clock/advance", json={"seconds": MEMORY_TASK_TTL_S + 1})
+    answer.raise_for_status()
 
 
 def sdk_getter(base_url: str, api_key: str) -> tuple[Callable[[str], Any], Callable[[], None]]:

@@ -11,23 +11,20 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kling_spec import _files
 
 from . import _seams
 from ._ports import LOOPBACK, ServerNotListening, pick_free_port, wait_for_port
+from ._uvicorn import uvicorn_factory_command
 
 BENCH_DIR = Path(__file__).resolve().parent.parent
 TOOLS_DIR = BENCH_DIR / ".tools"
 PRISM_BIN = TOOLS_DIR / "node_modules" / ".bin" / "prism"
-# uvicorn's production settings, the same for the ceiling as the mock's serve command
-# should use: one process, no reload, no access log.
-UVICORN_PRODUCTION_ARGS = ("--no-access-log", "--log-level", "warning")
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,8 @@ class ServerSpec:
     command: Callable[[str, int], list[str]]
     unavailable: Callable[[], str | None] = lambda: None
     start_timeout_s: float = 30.0
+    # Environment for the server process (``running(extra_env=...)`` adds to it).
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,18 +65,7 @@ def _prism_unavailable() -> str | None:
 
 
 def _ceiling_command(host: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "kling_bench._ceiling:create_ceiling_app",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        *UVICORN_PRODUCTION_ARGS,
-    ]
+    return uvicorn_factory_command("kling_bench._ceiling:create_ceiling_app", host, port)
 
 
 def default_servers() -> dict[str, ServerSpec]:
@@ -85,9 +73,10 @@ def default_servers() -> dict[str, ServerSpec]:
     servers = [
         ServerSpec(
             "mock",
-            "kling_mock, this project's mock (its serve command)",
+            "kling_mock, this project's mock, under uvicorn (no access log)",
             _seams.mock_command,
             _seams.mock_command_unavailable,
+            env=_seams.mock_environment(_seams.LOAD_CONFIG),
         ),
         ServerSpec(
             "prism",
@@ -156,7 +145,7 @@ def running(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**_pythonpath_env(), **(extra_env or {})},
+            env={**_pythonpath_env(), **spec.env, **(extra_env or {})},
             start_new_session=True,
         )
         try:

@@ -1,11 +1,10 @@
-import dataclasses
 import json
 import shutil
 
 import pytest
 
 import kling_bench
-from kling_bench import Settings, Workload, default_servers, run_benchmarks
+from kling_bench import Settings, Workload, _seams, default_servers, run_benchmarks
 from kling_bench._cli import build_parser, settings_from
 from kling_bench._run import DURATION_ENV, MEMORY_TASKS_ENV, write_results
 from kling_bench._servers import ServerSpec
@@ -101,7 +100,7 @@ def tiny_run(results_dir, **overrides) -> Settings:
     The payload's HTTP path and the SDK comparison have their own tests, with small inputs.
     """
     defaults = dict(
-        api_key="k",
+        api_key=_seams.default_api_key(),
         duration_s=1,
         warmup_s=0,
         connections=(2,),
@@ -134,16 +133,21 @@ def test_a_run_measures_what_it_can_and_says_why_it_skipped_the_rest(tmp_path) -
 
 
 @needs_wrk
-def test_a_run_against_a_stand_in_mock_fills_the_load_and_memory_figures(tmp_path) -> None:
-    # Given the ceiling app standing in for the mock (it answers creates and gets)
-    servers = default_servers()
-    servers["mock"] = dataclasses.replace(servers["ceiling"], name="mock")
-    settings = tiny_run(tmp_path, workloads=(Workload.GET_TASK,), memory_tasks=200)
+@pytest.mark.skipif(
+    _seams.mock_command_unavailable() is not None, reason="the mock is not available"
+)
+def test_a_run_against_the_mock_fills_the_load_and_memory_figures(tmp_path) -> None:
+    # Given the real mock and the ceiling, one short get-task cell each, 300 tasks for memory
+    settings = tiny_run(tmp_path, workloads=(Workload.GET_TASK,), memory_tasks=300)
     # When the run completes
-    result = run_benchmarks(settings, log=lambda line: None, servers=servers)
-    report = result.to_json()
-    # Then load and memory figures come from this run
-    assert report["comparison"][0]["ratios"]["mock/ceiling"] is not None
-    assert report["memory"]["first_batch"]["created"] == 200
-    assert report["memory"]["rss_after_tasks_mib"] > 0
-    assert report["memory"]["first_task_evicted"] is False  # the ceiling keeps nothing to evict
+    report = run_benchmarks(settings, log=lambda line: None).to_json()
+    # Then the load figures and their ratio come from this run, with no failed request
+    (row,) = report["comparison"]
+    assert row["ratios"]["mock/ceiling"] is not None
+    assert row["errors"] == {"mock": 0, "ceiling": 0}
+    # and the memory figure filled a fresh mock, then evicted every task
+    memory = report["memory"]
+    assert memory["batch"]["created"] == 300
+    assert memory["batch"]["failed"] == 0
+    assert memory["rss_after_tasks_mib"] > 0
+    assert memory["first_task_evicted"] is True

@@ -1,25 +1,25 @@
 import sys
 
+import httpx
 import pytest
 
-from kling_bench import _seams
+from kling_bench import _seams, default_servers
+from kling_bench._requests import auth_headers, example_create_body
+from kling_spec import CREATE_PATH
+
+_DEV_KEY = _seams.default_api_key()
 
 
-def test_the_mock_is_served_by_its_own_serve_command_on_the_given_address(monkeypatch) -> None:
+def test_the_mock_runs_under_the_same_uvicorn_command_as_the_ceiling(monkeypatch) -> None:
     monkeypatch.delenv(_seams.MOCK_COMMAND_ENV, raising=False)
 
-    command = _seams.mock_command("127.0.0.1", 5001)
+    mock = _seams.mock_command("127.0.0.1", 5001)
+    ceiling = default_servers()["ceiling"].command("127.0.0.1", 5001)
 
-    assert command == [
-        sys.executable,
-        "-m",
-        "kling_mock",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "5001",
-    ]
+    assert mock[:4] == [sys.executable, "-m", "uvicorn", "--factory"]
+    assert mock[4] == "kling_bench._seams:bench_mock_app"
+    assert mock[5:] == ceiling[5:]  # same address, same production settings
+    assert "--no-access-log" in mock
 
 
 def test_the_mock_command_can_be_replaced_with_placeholders(monkeypatch) -> None:
@@ -36,14 +36,15 @@ def test_the_mock_command_can_be_replaced_with_placeholders(monkeypatch) -> None
     assert _seams.mock_command_unavailable() is None
 
 
-def test_a_mock_without_its_entry_point_is_skipped_with_a_reason_naming_it(monkeypatch) -> None:
+def test_a_mock_without_its_entry_points_is_skipped_with_a_reason_naming_them(monkeypatch) -> None:
     monkeypatch.delenv(_seams.MOCK_COMMAND_ENV, raising=False)
-    monkeypatch.setattr(_seams.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setitem(sys.modules, "kling_mock", type(sys)("kling_mock"))
 
     reason = _seams.mock_command_unavailable()
 
     assert reason is not None
-    assert "python -m kling_mock serve" in reason
+    assert "create_app and MockConfig" in reason
+    assert _seams.MOCK_COMMAND_ENV in reason
 
 
 def test_the_api_key_comes_from_the_environment_first(monkeypatch) -> None:
@@ -55,7 +56,7 @@ def test_the_api_key_comes_from_the_environment_first(monkeypatch) -> None:
 def test_the_api_key_falls_back_to_the_mocks_documented_key(monkeypatch) -> None:
     monkeypatch.delenv(_seams.API_KEY_ENV, raising=False)
     fake_mock = type(sys)("kling_mock")
-    fake_mock.DEFAULT_API_KEY = "sk-documented"  # type: ignore[attr-defined]
+    fake_mock.DEFAULT_DEV_KEY = "sk-documented"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "kling_mock", fake_mock)
 
     assert _seams.default_api_key() == "sk-documented"
@@ -94,3 +95,25 @@ def test_the_sdk_seam_calls_get_on_a_client_built_from_url_and_key(monkeypatch) 
     assert get("t1") == "record of t1"
     assert built == {"api_key": "sk-1", "base_url": "http://127.0.0.1:9"}
     close()
+
+
+def test_the_mock_process_gets_its_settings_from_the_harness(monkeypatch, serve_app) -> None:
+    # Given settings that accept only one key
+    monkeypatch.setenv(_seams.MOCK_CONFIG_ENV, '{"api_keys": {"sk-bench": "bench"}}')
+    app = _seams.bench_mock_app()
+    body = example_create_body()
+    # When a create is sent with that key and with the default one
+    with serve_app(app) as base_url, httpx.Client(base_url=base_url) as client:
+        accepted = client.post(CREATE_PATH, json=body, headers=auth_headers("sk-bench"))
+        refused = client.post(CREATE_PATH, json=body, headers=auth_headers(_DEV_KEY))
+    # Then the mock runs with the harness's settings
+    assert accepted.status_code == 200
+    assert refused.status_code == 401
+
+
+def test_the_memory_settings_keep_every_task_on_a_clock_the_harness_moves() -> None:
+    config = _seams.memory_config(100_000)
+
+    assert config["max_tasks"] == 100_000
+    assert config["clock_frozen"] is True
+    assert config["task_ttl_seconds"] < _seams.MEMORY_TASK_TTL_S + 1
