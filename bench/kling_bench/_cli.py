@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory figure")
     parser.add_argument("--no-payload", action="store_true", help="skip the payload figures")
     parser.add_argument("--no-sdk", action="store_true", help="skip the SDK overhead figure")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the mock with py-spy during its 32-connection cells; summary and stacks "
+        "under the results folder",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument(
         "--markdown", action="store_true", help="also print the table as Markdown (for the README)"
@@ -88,6 +94,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         run_memory=settings.run_memory and not args.no_memory,
         run_payload=settings.run_payload and not args.no_payload,
         run_sdk=settings.run_sdk and not args.no_sdk,
+        profile=args.profile,
         results_dir=args.results_dir,
     )
 

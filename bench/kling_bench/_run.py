@@ -38,9 +38,17 @@ from ._payload import (
     render_reference_seconds,
 )
 from ._ports import ServerNotListening
+from ._profile import (
+    ProfilerMissing,
+    attribute_samples,
+    profiling,
+    project_frames,
+    summarize_collapsed,
+)
 from ._report import (
     SERVER_ORDER,
     SUBJECT,
+    TARGET_CONNECTIONS,
     CellResult,
     ComparisonRow,
     SideFigures,
@@ -51,7 +59,7 @@ from ._report import (
 from ._requests import auth_headers, example_create_body, task_id_of, task_path
 from ._sdk_overhead import SdkFigures, measure_sdk_overhead
 from ._servers import BENCH_DIR, LiveServer, ServerSpec, default_servers, running
-from ._wrk import Workload, WrkError, find_wrk, run_wrk, script_environment, wrk_command
+from ._wrk import Workload, WrkError, WrkSummary, find_wrk, run_wrk, script_environment, wrk_command
 
 RESULTS_DIR = BENCH_DIR / "results"
 RENDER_SOURCE_PX = 4096
@@ -80,6 +88,8 @@ class Settings:
     run_memory: bool = True
     run_payload: bool = True
     run_sdk: bool = True
+    # Sample the mock with py-spy during its cells at the targets' concurrency.
+    profile: bool = False
     results_dir: Path = RESULTS_DIR
 
     @classmethod
@@ -152,6 +162,7 @@ class RunResult:
     render: RenderFigures | None = None
     memory: MemoryFigures | None = None
     sdk: SdkFigures | None = None
+    profiles: dict[str, Any] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
 
     def rows(self) -> list[ComparisonRow]:
@@ -181,6 +192,7 @@ class RunResult:
             "render": None if self.render is None else self.render.to_json(),
             "memory": None if self.memory is None else self.memory.to_json(),
             "sdk": None if self.sdk is None else self.sdk.to_json(),
+            "profiles": self.profiles,
             "notes": self.notes,
             "cells": [cell.to_json() for cell in self.cells],
         }
@@ -197,6 +209,7 @@ def _load_cells(
     new_task: Callable[[], str],
     script_env: dict[str, str],
     log: Log,
+    profiles: dict[str, Any],
 ) -> list[CellResult]:
     headers = auth_headers(settings.api_key)
     urls = {
@@ -228,12 +241,21 @@ def _load_cells(
             # Created now: a mock with a bounded store may have evicted older tasks.
             urls[workload] = live.base_url + task_path(new_task())
         for connections in settings.connections:
+            cell_command = command(workload, connections, settings.duration_s)
             try:
-                summary = run_wrk(
-                    command(workload, connections, settings.duration_s),
-                    env=script_env,
-                    duration_s=settings.duration_s,
-                )
+                if _profiled(live, settings, connections):
+                    summary = _run_profiled(
+                        live,
+                        settings,
+                        workload,
+                        connections,
+                        cell_command,
+                        script_env,
+                        profiles,
+                        log,
+                    )
+                else:
+                    summary = run_wrk(cell_command, env=script_env, duration_s=settings.duration_s)
             except WrkError as exc:
                 cells.append(CellResult(live.name, workload, connections, None, str(exc)))
                 log(f"  {workload.value} c={connections}: failed: {exc}")
@@ -249,6 +271,42 @@ def _load_cells(
                 + (f"  ({note})" if note else "")
             )
     return cells
+
+
+def _profiled(live: LiveServer, settings: Settings, connections: int) -> bool:
+    return settings.profile and live.name == SUBJECT and connections == TARGET_CONNECTIONS
+
+
+def _run_profiled(
+    live: LiveServer,
+    settings: Settings,
+    workload: Workload,
+    connections: int,
+    command: list[str],
+    script_env: dict[str, str],
+    profiles: dict[str, Any],
+    log: Log,
+) -> WrkSummary:
+    """One cell with py-spy sampling the server; its summary goes into ``profiles``."""
+    name = f"{workload.value} c={connections}"
+    path = settings.results_dir / f"profile-{workload.value}-c{connections}.txt"
+    try:
+        with profiling(live.pid, path, duration_s=max(1.0, settings.duration_s - 0.5)):
+            summary = run_wrk(command, env=script_env, duration_s=settings.duration_s)
+    except ProfilerMissing as exc:
+        profiles[name] = {"note": str(exc)}
+        return run_wrk(command, env=script_env, duration_s=settings.duration_s)
+    text = path.read_text() if path.exists() else ""
+    charged = attribute_samples(text)
+    profiles[name] = {
+        "file": str(path),
+        "charged_to": charged,
+        "inclusive_project_frames": summarize_collapsed(text, top=15, keep=project_frames),
+    }
+    log(f"  profile {name} ({path.name}): samples charged to")
+    for key, share in charged[:8]:
+        log(f"    {share:6.1%}  {key}")
+    return summary
 
 
 def _skipped(name: str, settings: Settings, reason: str) -> list[CellResult]:
@@ -352,6 +410,7 @@ def run_benchmarks(
                         new_task=functools.partial(preflight, live, headers, body),
                         script_env=script_env,
                         log=log,
+                        profiles=result.profiles,
                     )
                     if name == SUBJECT and settings.run_payload:
                         _mock_payload(live, settings, result, log)
