@@ -260,10 +260,13 @@ def _load_cells(
                 cells.append(CellResult(live.name, workload, connections, None, str(exc)))
                 log(f"  {workload.value} c={connections}: failed: {exc}")
                 continue
-            note = None
+            notes = []
             if summary.errors.total:
                 failed = summary.errors.total
-                note = f"{failed} of {summary.requests} requests failed: {summary.errors}"
+                notes.append(f"{failed} of {summary.requests} requests failed: {summary.errors}")
+            if _profiled(live, settings, connections):
+                notes.append("measured while py-spy sampled the server")
+            note = "; ".join(notes) or None
             cells.append(CellResult(live.name, workload, connections, summary, note))
             log(
                 f"  {workload.value:8} c={connections:<3} {summary.requests_per_s:9.0f} req/s"

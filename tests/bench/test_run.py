@@ -61,6 +61,7 @@ def test_command_line_flags_override_the_defaults(monkeypatch) -> None:
             "--api-key",
             "sk-x",
             "--no-sdk",
+            "--profile",
         ]
     )
 
@@ -72,6 +73,7 @@ def test_command_line_flags_override_the_defaults(monkeypatch) -> None:
     assert settings.workloads == (Workload.GET_TASK,)
     assert settings.api_key == "sk-x"
     assert not settings.run_sdk and settings.run_memory
+    assert settings.profile and not Settings(api_key="k").profile
 
 
 @pytest.mark.parametrize("flag", [["--connections", "0"], ["--servers", "wiremock"]])
