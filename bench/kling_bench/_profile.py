@@ -135,9 +135,10 @@ def profiling(pid: int, out_path: Path, *, duration_s: float, rate: int = 250) -
     ) as recorder:
         try:
             yield
-        finally:
-            try:
-                recorder.wait(timeout=duration_s + 30)
-            except subprocess.TimeoutExpired:
-                recorder.kill()
-                recorder.wait()
+        except BaseException:
+            recorder.kill()  # the run is failing or interrupted: no profile to wait for
+            raise
+        try:
+            recorder.wait(timeout=duration_s + 30)
+        except subprocess.TimeoutExpired:
+            recorder.kill()

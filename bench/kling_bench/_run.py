@@ -405,6 +405,7 @@ def run_benchmarks(
             log(f"{name}: {spec.description}")
             try:
                 with running(spec, log_dir=log_dir) as live:
+                    log(f"  listening on {live.base_url} (pid {live.pid})")
                     preflight(live, headers, body)
                     result.cells += _load_cells(
                         live,

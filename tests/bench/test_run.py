@@ -1,11 +1,18 @@
 import json
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 import kling_bench
 from kling_bench import Settings, Workload, _seams, default_servers, run_benchmarks
 from kling_bench._cli import build_parser, settings_from
+from kling_bench._ports import accepts_connections
 from kling_bench._run import DURATION_ENV, MEMORY_TASKS_ENV, write_results
 from kling_bench._servers import ServerSpec
 
@@ -153,3 +160,44 @@ def test_a_run_against_the_mock_fills_the_load_and_memory_figures(tmp_path) -> N
     assert memory["batch"]["failed"] == 0
     assert memory["rss_after_tasks_mib"] > 0
     assert memory["first_task_evicted"] is True
+
+
+@needs_wrk
+def test_stopping_the_harness_mid_run_leaves_no_server_behind(tmp_path) -> None:
+    # Given a run in progress, a long cell against the ceiling
+    command = [
+        sys.executable,
+        "-m",
+        "kling_bench",
+        "--servers",
+        "ceiling",
+        "--workloads",
+        "create",
+        "--connections",
+        "1",
+        "--duration",
+        "60",
+        "--no-memory",
+        "--no-payload",
+        "--no-sdk",
+        "--results-dir",
+        str(tmp_path),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(Path(kling_bench.__file__).parent.parent)}
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env) as harness:
+        assert harness.stderr is not None
+        listening = ""
+        for line in harness.stderr:
+            if "listening on" in line:
+                listening = line
+                break
+        match = re.search(r"on http://([\d.]+):(\d+) \(pid (\d+)\)", listening)
+        assert match, listening
+        host, port, pid = match[1], int(match[2]), int(match[3])
+        # When it is told to stop
+        harness.send_signal(signal.SIGTERM)
+        harness.wait(timeout=30)
+    # Then the server's whole process group is gone and its port is closed
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
+    assert not accepts_connections(host, port)
