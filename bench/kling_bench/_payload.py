@@ -13,7 +13,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -204,28 +204,34 @@ class RenderFigures:
 
 
 def measure_mock_render(
-    client: httpx.Client, upload: Upload, *, deadline_s: float, poll_interval_s: float = 0.05
+    client: httpx.Client,
+    upload: Upload,
+    *,
+    deadline_s: float,
+    poll_interval_s: float = 0.05,
+    clock: Callable[[], float] = time.perf_counter,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[float, float | None, str]:
     """Create with ``upload``, poll to a final status, fetch the first result if it is
     served on loopback. Returns (create to final, download, note)."""
-    start = time.perf_counter()
+    start = clock()
     task_id = post_create(client, upload)
     record: Any = {}
-    while time.perf_counter() - start < deadline_s:
+    while clock() - start < deadline_s:
         record = client.get(task_path(task_id)).json().get("data", {})
         if record.get("task_status") in _FINAL_STATUSES:
             break
-        time.sleep(poll_interval_s)
+        sleep(poll_interval_s)
     else:
         raise TimeoutError(f"the task did not finish within {deadline_s:g} s")
-    to_final = time.perf_counter() - start
+    to_final = clock() - start
     if record.get("task_status") != "succeed":
         return to_final, None, f"the task ended {record.get('task_status')}: {record}"
     images = (record.get("task_result") or {}).get("images") or []
     url = images[0].get("url", "") if images else ""
     if urlsplit(url).hostname not in _LOOPBACK_HOSTS:
         return to_final, None, f"result URL {url!r} is not served on loopback: not fetched"
-    download_start = time.perf_counter()
+    download_start = clock()
     response = client.get(url)
     response.raise_for_status()
-    return to_final, time.perf_counter() - download_start, ""
+    return to_final, clock() - download_start, ""

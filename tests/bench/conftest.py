@@ -54,3 +54,24 @@ def lua_dir() -> Path:
     from kling_bench._wrk import LUA_DIR
 
     return LUA_DIR
+
+
+class FakeClock:
+    """Time that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A clock to pass as ``clock=`` with its ``sleep`` as ``sleep=``: no real waiting."""
+    return FakeClock()

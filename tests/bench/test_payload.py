@@ -181,10 +181,18 @@ def test_a_result_url_off_loopback_is_never_fetched(serve_app) -> None:
     assert "not served on loopback" in note
 
 
-def test_a_render_that_never_finishes_stops_at_its_deadline(serve_app) -> None:
+def test_a_render_that_never_finishes_stops_at_its_deadline(serve_app, fake_clock) -> None:
+    clock = fake_clock
+
     with serve_app(_task_app(final_status=None)) as base_url:
         with httpx.Client(base_url=base_url) as client:
-            with pytest.raises(TimeoutError, match="did not finish"):
+            with pytest.raises(TimeoutError, match="did not finish within 2 s"):
                 measure_mock_render(
-                    client, Upload.of(gradient_png(400)), deadline_s=0.2, poll_interval_s=0.01
+                    client,
+                    Upload.of(gradient_png(400)),
+                    deadline_s=2,
+                    poll_interval_s=0.5,
+                    clock=clock,
+                    sleep=clock.sleep,
                 )
+    assert clock.sleeps == [0.5] * 4
