@@ -7,7 +7,7 @@ of the resolved spec the client was given; nothing here restates a limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kling_expand_api.models import ExpandImageRequest
@@ -21,16 +21,34 @@ from ._images import PreparedImage, Ratios
 _STAND_IN_IMAGE_URL = "https://example.invalid/stand-in.png"
 
 
-def _raise_if_any(violations: Iterable[Violation]) -> None:
-    problems = [(v.field, v.message) for v in violations]
+def _raise_if_any(
+    violations: Iterable[Violation], body: Mapping[str, Any], constraints: ExpandConstraints
+) -> None:
+    problems = [(v.field, _readable(v, body, constraints)) for v in violations]
     if problems:
         raise InputValidationError(problems)
+
+
+def _readable(violation: Violation, body: Mapping[str, Any], constraints: ExpandConstraints) -> str:
+    """The violation's message; for an over-long prompt, its length and the limit.
+
+    (JSON Schema's own message quotes the whole prompt and names no limit.)
+    """
+    field = constraints.prompt_field
+    value = body.get(field)
+    if violation.field == field and isinstance(value, str):
+        if len(value) > constraints.prompt_max_length:
+            return (
+                f"{field} is {len(value)} characters; the maximum (max_length) is "
+                f"{constraints.prompt_max_length}"
+            )
+    return violation.message
 
 
 def check_ratios(ratios: Ratios, constraints: ExpandConstraints) -> None:
     """Raise :class:`InputValidationError` when the ratios break a bound or the area limit."""
     body = {**ratios.as_fields(constraints), constraints.image_field: _STAND_IN_IMAGE_URL}
-    _raise_if_any(check_expand_request(body, constraints))
+    _raise_if_any(check_expand_request(body, constraints), body, constraints)
 
 
 def build_create_request(
@@ -54,5 +72,5 @@ def build_create_request(
         "external_task_id": external_task_id,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
-    _raise_if_any(check_expand_request(body, constraints, image=image.info))
+    _raise_if_any(check_expand_request(body, constraints, image=image.info), body, constraints)
     return ExpandImageRequest.from_dict(body)

@@ -200,8 +200,13 @@ class InputValidationError(KlingError, ValueError):
         if not problems:
             raise ValueError("InputValidationError needs at least one problem")
         self.problems = tuple(_Problem(field, message) for field, message in problems)
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in self.problems))
+        super().__init__("; ".join(_named(p.field, p.message) for p in self.problems))
         self.field = self.problems[0].field
+
+
+def _named(field: str, message: str) -> str:
+    """``message``, led by the field's name unless it already is."""
+    return message if not field or message.startswith(field) else f"{field}: {message}"
 
 
 class WebhookVerificationError(KlingError, ValueError):
