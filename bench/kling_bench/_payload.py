@@ -8,6 +8,7 @@ server; the in-process figure is the shared validation (``kling_spec``) alone.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import math
@@ -36,6 +37,7 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _FINAL_STATUSES = {"succeed", "failed"}
 
 
+@functools.cache  # the same upload serves the in-process and the HTTP figures
 def noise_png(max_bytes: int, *, seed: int = 0) -> bytes:
     """A square RGB PNG of random pixels just under ``max_bytes`` (noise does not compress).
 
@@ -57,6 +59,7 @@ def noise_png(max_bytes: int, *, seed: int = 0) -> bytes:
         side -= max(1, side // 100)
 
 
+@functools.cache
 def gradient_png(side: int) -> bytes:
     """A smooth square PNG (it compresses, so even 4096 px fits the byte limit)."""
     ramp = Image.linear_gradient("L").resize((side, side))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -101,8 +102,15 @@ def _pythonpath_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
-def stop_process_group(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
-    """End ``process`` and everything it started: SIGTERM to the group, then SIGKILL."""
+def stop_process_group(
+    process: subprocess.Popen[bytes],
+    grace_s: float = 5.0,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """End ``process`` and everything it started: SIGTERM to the group, then SIGKILL;
+    return once no member of the group is left running (or ``grace_s`` more has passed)."""
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, grace_s)):
         try:
             os.killpg(process.pid, sig)
@@ -118,6 +126,10 @@ def stop_process_group(process: subprocess.Popen[bytes], grace_s: float = 5.0) -
         except ProcessLookupError:
             pass
         break
+    # The other members are not our children: the kernel ends them after we return.
+    deadline = clock() + grace_s
+    while running_members(process.pid) and clock() < deadline:
+        sleep(0.02)
 
 
 def _log_tail(path: Path, lines: int = 15) -> str:
@@ -187,15 +199,29 @@ def _process_group_of(stat_text: str) -> int:
     return int(after_command[2])
 
 
-def process_group_rss_bytes(pgid: int, proc: Path = Path("/proc")) -> int:
-    """The resident memory of every process in group ``pgid``, in bytes."""
-    total_kib = 0
+def _group_members(pgid: int, proc: Path) -> Iterator[tuple[Path, str]]:
+    """Each process of group ``pgid``: its /proc entry and its state letter."""
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if _process_group_of((entry / "stat").read_text()) != pgid:
-                continue
+            stat = (entry / "stat").read_text()
+            if _process_group_of(stat) == pgid:
+                yield entry, stat.rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+
+
+def running_members(pgid: int, proc: Path = Path("/proc")) -> list[int]:
+    """The processes of group ``pgid`` that still run (zombies have ended)."""
+    return [int(entry.name) for entry, state in _group_members(pgid, proc) if state != "Z"]
+
+
+def process_group_rss_bytes(pgid: int, proc: Path = Path("/proc")) -> int:
+    """The resident memory of every process in group ``pgid``, in bytes."""
+    total_kib = 0
+    for entry, _ in _group_members(pgid, proc):
+        try:
             total_kib += _rss_kib((entry / "status").read_text())
         except (OSError, IndexError, ValueError):
             continue  # the process ended while we looked

@@ -11,6 +11,7 @@ from kling_bench._servers import (
     _process_group_of,
     _rss_kib,
     process_group_rss_bytes,
+    running_members,
     stop_process_group,
 )
 from kling_spec import CREATE_PATH
@@ -106,3 +107,12 @@ def test_group_rss_sums_only_the_members_of_the_group(tmp_path) -> None:
     (tmp_path / "self").mkdir()
 
     assert process_group_rss_bytes(10, proc=tmp_path) == 1500 * 1024
+
+
+def test_zombies_do_not_count_as_running_members(tmp_path) -> None:
+    for pid, state in ((20, "S"), (21, "Z"), (22, "R")):
+        entry = tmp_path / str(pid)
+        entry.mkdir()
+        (entry / "stat").write_text(f"{pid} (x) {state} 1 20 20 0")
+
+    assert sorted(running_members(20, proc=tmp_path)) == [20, 22]
