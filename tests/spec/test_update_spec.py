@@ -62,3 +62,28 @@ def test_update_refuses_a_document_that_is_not_openapi(tmp_path: Path, vendored:
 
     assert main(["update", str(page), "--upstream", str(vendored)]) == 2
     assert vendored.read_bytes() == before
+
+
+def test_update_takes_the_page_from_a_url(tmp_path: Path, vendored: Path) -> None:
+    import http.server
+    import threading
+    from functools import partial
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    (tmp_path / "page.txt").write_text(page_around(vendored.read_text()))
+    handler = partial(QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/page.txt"
+        before = vendored.read_bytes()
+
+        assert main(["update", url, "--upstream", str(vendored)]) == 0
+        assert vendored.read_bytes() == before
+    finally:
+        server.shutdown()
+        server.server_close()
