@@ -32,6 +32,8 @@ import jsonschema_rs
 from PIL import Image, UnidentifiedImageError
 
 _SPEC_URI = "urn:contract-tests:spec"
+# Keys of x-kling-constraints that structure it rather than name a constraint.
+_STRUCTURAL_KEYS = frozenset({"field", "min", "max", "vertical", "horizontal"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class SpecBounds:
     min_side: int
     aspect_min: Fraction
     aspect_max: Fraction
+    #: every constraint (and constrained field) x-kling-constraints names
     constraint_names: frozenset[str] = field(repr=False)
 
     @classmethod
@@ -91,13 +94,28 @@ class SpecBounds:
             min_side=int(image["min_side_px"]),
             aspect_min=_aspect(image["aspect_ratio"]["min"]),
             aspect_max=_aspect(image["aspect_ratio"]["max"]),
-            constraint_names=frozenset(_leaf_keys(extra)),
+            constraint_names=frozenset(_keys(extra)) - _STRUCTURAL_KEYS,
         )
 
     def area_factor(self, body: Mapping[str, Any]) -> Fraction:
         up, down = (_exact(body[name]) for name in self.vertical)
         left, right = (_exact(body[name]) for name in self.horizontal)
         return (1 + up + down) * (1 + left + right)
+
+    def canvas(self, width: int, height: int, body: Mapping[str, Any]) -> tuple[int, int, int, int]:
+        """``(canvas width, canvas height, x, y)`` of an expansion, the original at ``(x, y)``.
+
+        The spec's ``canvas_rounding`` convention, on the ratios as written;
+        ``round`` is Python's (half to even), as the spec's formula writes it.
+        """
+        up, down = (_exact(body[name]) for name in self.vertical)
+        left, right = (_exact(body[name]) for name in self.horizontal)
+        return (
+            round(width * (1 + left + right)),
+            round(height * (1 + up + down)),
+            round(width * left),
+            round(height * up),
+        )
 
 
 @dataclass(frozen=True)
@@ -182,10 +200,12 @@ def _aspect(text: str) -> Fraction:
     return Fraction(width) / Fraction(height)
 
 
-def _leaf_keys(node: Mapping[str, Any]) -> list[str]:
+def _keys(node: Mapping[str, Any]) -> list[str]:
     keys = []
     for key, value in node.items():
-        keys.extend(_leaf_keys(value) if isinstance(value, Mapping) else [key])
+        keys.append(key)
+        if isinstance(value, Mapping):
+            keys.extend(_keys(value))
     return keys
 
 

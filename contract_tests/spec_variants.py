@@ -36,11 +36,14 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _widen_ratios(schema: dict[str, Any]) -> None:
-    expansion = schema["x-kling-constraints"]["expansion"]
-    for name in expansion["vertical"] + expansion["horizontal"]:
-        prop = schema["properties"][name]
-        prop["maximum"] = _number(prop["maximum"] * 3 / 2)
+def _scale_ratios(factor: float) -> Callable[[dict[str, Any]], None]:
+    def edit(schema: dict[str, Any]) -> None:
+        expansion = schema["x-kling-constraints"]["expansion"]
+        for name in expansion["vertical"] + expansion["horizontal"]:
+            prop = schema["properties"][name]
+            prop["maximum"] = _number(prop["maximum"] * factor)
+
+    return edit
 
 
 def _halve_n(schema: dict[str, Any]) -> None:
@@ -63,8 +66,17 @@ def _shrink_area(schema: dict[str, Any]) -> None:
 AS_PUBLISHED = SpecChange("as-published", lambda schema: None)
 SPEC_CHANGES = (
     AS_PUBLISHED,
-    SpecChange("ratio-max-x1.5", _widen_ratios),
+    SpecChange("ratio-max-x1.5", _scale_ratios(3 / 2)),
     SpecChange("n-max-halved", _halve_n),
     SpecChange("prompt-max-div25", _shorten_prompt),
     SpecChange("area-factor-minus-1", _shrink_area),
+)
+
+# A wider ratio maximum is invisible while the area limit already caps each side
+# below it (a single side r gives a factor of 1 + r); a narrower one is not.
+# Planting a disagreement therefore narrows the ratios rather than widening them.
+RATIOS_HALVED = SpecChange("ratio-max-halved", _scale_ratios(1 / 2))
+OBSERVABLE_CHANGES = (
+    RATIOS_HALVED,
+    *(change for change in SPEC_CHANGES if change.id not in {AS_PUBLISHED.id, "ratio-max-x1.5"}),
 )

@@ -58,6 +58,10 @@ class RequestCase:
     def __repr__(self) -> str:
         return f"RequestCase({self.label!r}, {dict(self.fields)!r}, image={self.image!r})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints falsifying examples with this hook.
+        printer.text(repr(self))
+
 
 # --- images -----------------------------------------------------------------
 
@@ -97,20 +101,21 @@ def image_specs(draw: st.DrawFn, bounds: SpecBounds) -> ImageSpec:
     return ImageSpec(kind, width, height)
 
 
-def image_values(bounds: SpecBounds, *, urls: bool = True) -> st.SearchStrategy[Any]:
-    """What the ``image`` field may hold: a real image, a URL, text that is neither, not text."""
-    choices = [image_specs(bounds), st.sampled_from(BAD_IMAGE_TEXTS), st.just(12345)]
-    if urls:
-        choices.append(st.just(URL_IMAGE))
-    return st.one_of(*choices)
+def image_values(bounds: SpecBounds, *, typed: bool = False) -> st.SearchStrategy[Any]:
+    """What the ``image`` field may hold: a real image, or (untyped) a URL, text that is
+    neither, or not text at all."""
+    if typed:
+        return image_specs(bounds)
+    return image_specs(bounds) | st.sampled_from([*BAD_IMAGE_TEXTS, URL_IMAGE, 12345])
 
 
 # --- scalar fields ------------------------------------------------------------
 
 
-def ratio_values(bounds: SpecBounds, name: str) -> st.SearchStrategy[Any]:
+def ratio_values(bounds: SpecBounds, name: str, *, typed: bool = False) -> st.SearchStrategy[Any]:
+    """Numbers in, on and past the field's range; untyped, also values that are not numbers."""
     low, high = float(bounds.ratio_min[name]), bounds.ratio_max_written[name]
-    return st.one_of(
+    numbers = st.one_of(
         st.sampled_from(
             [low, high, math.nextafter(high, math.inf), math.nextafter(low, -math.inf)]
         ),
@@ -119,25 +124,26 @@ def ratio_values(bounds: SpecBounds, name: str) -> st.SearchStrategy[Any]:
         st.integers(0, round(high * 100)).map(lambda k: k / 100),
         st.floats(high, high * 2 + 1, exclude_min=True),
         st.floats(low - 2, low, exclude_max=True),
-        st.sampled_from(["0.5", None, True]),
     )
+    return numbers if typed else numbers | st.sampled_from(["0.5", None, True])
 
 
-def n_values(bounds: SpecBounds) -> st.SearchStrategy[Any]:
-    return st.one_of(
-        st.integers(bounds.n_min - 2, bounds.n_max + 2),
-        st.integers(bounds.n_min, bounds.n_max).map(float),
-        st.sampled_from([1.5, "2", True]),
-    )
+def n_values(bounds: SpecBounds, *, typed: bool = False) -> st.SearchStrategy[Any]:
+    """Integers in, on and past the range; untyped, also integral floats and non-integers."""
+    integers = st.integers(bounds.n_min - 2, bounds.n_max + 2)
+    if typed:
+        return integers
+    integral_floats = st.integers(bounds.n_min, bounds.n_max).map(float)
+    return integers | integral_floats | st.sampled_from([1.5, "2", True])
 
 
-def prompt_values(bounds: SpecBounds) -> st.SearchStrategy[Any]:
+def prompt_values(bounds: SpecBounds, *, typed: bool = False) -> st.SearchStrategy[Any]:
     """Prompts of any length up to one past the limit, counted in code points."""
     limit = bounds.prompt_max
     lengths = st.sampled_from([0, limit, limit + 1]) | st.integers(0, limit + 1)
     seeds = st.text(min_size=1, max_size=6)
     texts = st.builds(lambda seed, n: (seed * n)[:n], seeds, lengths)
-    return texts | st.just(None)
+    return texts if typed else texts | st.just(None)
 
 
 def optional_extras() -> st.SearchStrategy[dict[str, Any]]:
@@ -156,22 +162,28 @@ def optional_extras() -> st.SearchStrategy[dict[str, Any]]:
 
 
 @st.composite
-def request_cases(draw: st.DrawFn, bounds: SpecBounds, *, urls: bool = True) -> RequestCase:
+def request_cases(draw: st.DrawFn, bounds: SpecBounds, *, typed: bool = False) -> RequestCase:
     """Any create request around the spec's bounds: an accepted one with up to three fields
-    replaced by anything near (or past) their limits, or dropped."""
+    replaced by anything near (or past) their limits, or dropped.
+
+    ``typed`` keeps to what a typed client can say: numbers for the ratios, an
+    integer ``n``, a string prompt, a real image, every required field present.
+    """
     case = draw(valid_request_cases(bounds))
-    replacements = {name: ratio_values(bounds, name) for name in bounds.ratio_fields}
-    replacements |= {"n": n_values(bounds), bounds.prompt_field: prompt_values(bounds)}
+    replacements = {name: ratio_values(bounds, name, typed=typed) for name in bounds.ratio_fields}
+    replacements["n"] = n_values(bounds, typed=typed)
+    replacements[bounds.prompt_field] = prompt_values(bounds, typed=typed)
+    replacements[bounds.image_field] = image_values(bounds, typed=typed)
+    choices = sorted(replacements) + ([] if typed else ["drop"])
     for _ in range(draw(st.integers(0, 3))):
-        name = draw(st.sampled_from([*sorted(replacements), bounds.image_field, "drop"]))
+        name = draw(st.sampled_from(choices))
         if name == "drop":
             case = case.without(draw(st.sampled_from(bounds.required)))
         elif name == bounds.image_field:
-            image = draw(image_values(bounds, urls=urls))
-            case = RequestCase("drawn", case.fields, case.image_field, image)
+            case = RequestCase("drawn", case.fields, case.image_field, draw(replacements[name]))
         else:
             case = case.with_fields("drawn", **{name: draw(replacements[name])})
-    return case.with_fields(case.label, **draw(optional_extras()))
+    return case if typed else case.with_fields(case.label, **draw(optional_extras()))
 
 
 @st.composite
@@ -275,12 +287,22 @@ def boundary_cases(bounds: SpecBounds) -> list[RequestCase]:
     return cases
 
 
-def pin_boundaries(bounds: SpecBounds, argument: str = "case") -> Callable[[F], F]:
-    """Pin every boundary case of ``bounds`` on a property with ``@example``."""
+def is_typed(case: RequestCase, bounds: SpecBounds) -> bool:
+    """Whether a typed client can say this request (see :func:`request_cases`)."""
+    return isinstance(case.image, ImageSpec) and all(
+        name in case.fields for name in bounds.required if name != bounds.image_field
+    )
+
+
+def pin_boundaries(
+    bounds: SpecBounds, argument: str = "case", *, typed: bool = False
+) -> Callable[[F], F]:
+    """Pin every boundary case of ``bounds`` (the typed ones if ``typed``) with ``@example``."""
 
     def decorate(test: F) -> F:
         for case in boundary_cases(bounds):
-            test = example(**{argument: case})(test)
+            if not typed or is_typed(case, bounds):
+                test = example(**{argument: case})(test)
         return test
 
     return decorate
