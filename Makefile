@@ -64,5 +64,8 @@ update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=
 	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
 	$(PY) -m kling_spec update "$(SRC)"
 
+mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
+	$(BIN)/kling-mock serve --host 127.0.0.1 --port 4010
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

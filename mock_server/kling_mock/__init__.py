@@ -1,3 +1,41 @@
-"""An offline mock of the Kling image-expansion service, driven by the resolved spec."""
+"""An offline mock of the Kling image-expansion service, driven by the resolved spec.
 
-__all__: list[str] = []
+>>> from kling_mock import MockKling
+>>> MockKling().config.api_keys["kling-mock-dev-key"]
+'dev'
+"""
+
+from ._app import ADMIN_PREFIX, create_app, error_response
+from ._callbacks import Delivery
+from ._clock import MockClock
+from ._config import DEFAULT_DEV_KEY, MockConfig
+from ._errors import BodyTooLarge, MockError, RequestRefused, TaskNotFound, Unauthenticated
+from ._faults import SCENARIO_HEADER, SCENARIOS
+from ._geometry import Canvas, expanded_canvas
+from ._journal import JournalEntry
+from ._mock import MockKling
+from ._server import ServerThread
+from ._service import MockService
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "DEFAULT_DEV_KEY",
+    "SCENARIOS",
+    "SCENARIO_HEADER",
+    "BodyTooLarge",
+    "Canvas",
+    "Delivery",
+    "JournalEntry",
+    "MockClock",
+    "MockConfig",
+    "MockError",
+    "MockKling",
+    "MockService",
+    "RequestRefused",
+    "ServerThread",
+    "TaskNotFound",
+    "Unauthenticated",
+    "create_app",
+    "error_response",
+    "expanded_canvas",
+]

@@ -1,3 +1,5 @@
+"""Factories shared by every test folder: the service's task records and envelopes."""
+
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +31,11 @@ def envelope(task_record) -> Callable[..., dict[str, Any]]:
     """A success envelope around a task record."""
 
     def make(code: Any = 0, **record: Any) -> dict[str, Any]:
-        return {"code": code, "message": "SUCCEED", "request_id": "req-1", "data": task_record(**record)}
+        return {
+            "code": code,
+            "message": "SUCCEED",
+            "request_id": "req-1",
+            "data": task_record(**record),
+        }
 
     return make

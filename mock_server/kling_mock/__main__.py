@@ -1,0 +1,7 @@
+"""``python -m kling_mock serve``."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,76 @@
+"""``kling-mock serve``: the mock over real HTTP, its clock following real time."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from ._app import ADMIN_PREFIX, create_app
+from ._config import DEFAULT_DEV_KEY, MockConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kling-mock", description="An offline mock of the Kling image-expansion service."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the mock over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4010)
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        metavar="KEY[=ACCOUNT]",
+        help=f"accept this bearer key (repeatable; default: {DEFAULT_DEV_KEY}=dev)",
+    )
+    serve.add_argument("--submitted-seconds", type=float, default=MockConfig.submitted_seconds)
+    serve.add_argument("--processing-seconds", type=float, default=MockConfig.processing_seconds)
+    serve.add_argument("--seed", type=int, default=MockConfig.seed)
+    serve.add_argument("--callback-secret", help="sign callbacks (Standard Webhooks, whsec_...)")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="HOST",
+        help="fetch images from / post callbacks to this host (default: loopback only)",
+    )
+    serve.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help=f"time moves only through POST {ADMIN_PREFIX}/clock/advance",
+    )
+    return parser
+
+
+def _keys(values: Sequence[str] | None) -> dict[str, str]:
+    if not values:
+        return {DEFAULT_DEV_KEY: "dev"}
+    keys: dict[str, str] = {}
+    for value in values:
+        key, _, account = value.partition("=")
+        keys[key] = account or key
+    return keys
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    """The MockConfig a command line asks for."""
+    return MockConfig(
+        api_keys=_keys(args.api_key),
+        submitted_seconds=args.submitted_seconds,
+        processing_seconds=args.processing_seconds,
+        seed=args.seed,
+        callback_secret=args.callback_secret,
+        fetch_allowlist=tuple(args.allow_host or MockConfig.fetch_allowlist),
+        clock_frozen=args.frozen_clock,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config = config_from_args(args)
+    keys = ", ".join(config.api_keys)
+    print(f"kling-mock on http://{args.host}:{args.port} (keys: {keys})", file=sys.stderr)
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    return 0

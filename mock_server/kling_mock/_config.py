@@ -1,0 +1,80 @@
+"""Everything the mock can be told, in one frozen dataclass with documented defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+DEFAULT_DEV_KEY = "kling-mock-dev-key"
+"""The bearer key the mock accepts out of the box (account ``dev``)."""
+
+ExternalIdLookup = Literal["list_filter", "list_filter_and_path"]
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """How the mock behaves. Every field has a default that suits local development.
+
+    >>> MockConfig().api_keys[DEFAULT_DEV_KEY]
+    'dev'
+    >>> MockConfig(processing_seconds=0.5).processing_seconds
+    0.5
+    """
+
+    #: bearer key -> account name. Tasks of one account are invisible to another.
+    api_keys: Mapping[str, str] = field(default_factory=lambda: _frozen({DEFAULT_DEV_KEY: "dev"}))
+    #: how long a task stays ``submitted``, then ``processing``, on the mock's clock.
+    submitted_seconds: float = 1.0
+    processing_seconds: float = 3.0
+    #: ``list_filter``: an external_task_id is looked up only with the list operation's
+    #: ``external_task_id`` query; ``list_filter_and_path``: the get path resolves it too
+    #: (when no task has that task_id), as Kling documents.
+    external_id_lookup: ExternalIdLookup = "list_filter_and_path"
+    #: Whether the clock starts frozen (moves only when advanced: tests) or follows
+    #: real time (``kling-mock serve``). It starts at ``clock_start`` (Unix seconds) or now.
+    clock_frozen: bool = True
+    clock_start: float | None = None
+    #: seed for task ids, request ids, synthetic images and fault rates.
+    seed: int = 0
+    #: task store bounds: the oldest tasks are evicted past either cap, and any task
+    #: older than ``task_ttl_seconds`` (by the mock's clock) disappears.
+    max_tasks: int = 10_000
+    max_source_bytes: int = 256 * 1024 * 1024
+    task_ttl_seconds: float = 30 * 24 * 3600
+    #: request bodies larger than this are refused with 413 before being read whole;
+    #: ``None`` derives it from the spec: the largest base64 image plus room for the rest.
+    max_body_bytes: int | None = None
+    #: the most pixels the mock decodes in a source image (the spec sets no such limit).
+    max_source_pixels: int = 4096 * 4096
+    #: byte budget of rendered result images kept for repeated downloads.
+    render_cache_bytes: int = 64 * 1024 * 1024
+    #: hosts (exact names or IP literals) the mock may fetch image URLs from and post
+    #: callbacks to; any other image URL gets a synthetic source, never fetched.
+    fetch_allowlist: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    fetch_max_bytes: int | None = None  # None: the spec's image max_bytes
+    fetch_timeout_seconds: float = 5.0
+    #: size of the synthetic source image used for URLs the mock does not fetch.
+    synthetic_size: tuple[int, int] = (1024, 768)
+    #: base of result URLs; ``None`` uses the URL the client reached the mock at.
+    public_base_url: str | None = None
+    #: fault scenario name -> probability per API request (drawn from ``seed``).
+    fault_rates: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
+    #: latency the ``slow`` scenario adds, and ``Retry-After`` on 429/503.
+    slow_seconds: float = 2.0
+    retry_after_seconds: int = 1
+    #: probability that a task ends ``failed`` (content policy) rather than ``succeed``.
+    task_failure_rate: float = 0.0
+    #: Standard Webhooks secret (``whsec_...``) to sign callbacks with; ``None``: unsigned.
+    callback_secret: str | None = None
+    callback_max_attempts: int = 5
+    callback_backoff_seconds: float = 1.0
+    callback_timeout_seconds: float = 5.0
+    #: how many journal entries and callback deliveries are kept (oldest dropped).
+    journal_max_entries: int = 1000
+    deliveries_max_entries: int = 1000

@@ -1,0 +1,75 @@
+"""Fetching image URLs, only from allowlisted hosts, within size and time limits.
+
+The mock is never an open proxy: a URL whose host is not on the allowlist is
+never requested (the task gets a synthetic source image instead), redirects are
+not followed, and a response is read only up to the size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import httpx
+
+
+class FetchFailed(Exception):
+    """The allowlisted URL could not be fetched within the limits."""
+
+
+def host_allowed(url: str, allowlist: Iterable[str]) -> bool:
+    """Whether ``url`` is http(s) and its host is on ``allowlist`` (exact, case-insensitive).
+
+    >>> host_allowed("http://127.0.0.1:8000/a.png", ["127.0.0.1"])
+    True
+    >>> host_allowed("http://127.0.0.1.example.com/a.png", ["127.0.0.1"])
+    False
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return False
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return False
+    return parsed.host.lower() in {host.lower().strip("[]") for host in allowlist}
+
+
+async def fetch_bytes(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout_seconds: float,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> bytes:
+    """The body at ``url``, or :class:`FetchFailed` past ``max_bytes`` or the timeout."""
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            return await _fetch(url, max_bytes, timeout_seconds, transport)
+    except TimeoutError as exc:
+        raise FetchFailed(f"the image URL took longer than {timeout_seconds} s") from exc
+    except httpx.HTTPError as exc:
+        raise FetchFailed(f"the image URL could not be fetched ({type(exc).__name__})") from exc
+
+
+async def _fetch(
+    url: str, max_bytes: int, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None
+) -> bytes:
+    async with (
+        httpx.AsyncClient(
+            transport=transport, timeout=timeout_seconds, follow_redirects=False
+        ) as client,
+        client.stream("GET", url) as response,
+    ):
+        if response.status_code != 200:
+            raise FetchFailed(f"the image URL answered HTTP {response.status_code}")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise FetchFailed(f"the image at the URL is over max_bytes {max_bytes}")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchFailed(f"the image at the URL is over max_bytes {max_bytes}")
+            chunks.append(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,88 @@
+"""What each client sent: a bounded journal of API requests, bearer keys redacted."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
+_LONG_TEXT = 200
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request as the mock received it, and how it answered."""
+
+    seq: int
+    time_ms: int
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: Any
+    status: int
+    code: int | str | None
+    account: str | None
+    scenario: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with credentials replaced: a bearer key shows only its last 4 characters.
+
+    >>> redact_headers({"Authorization": "Bearer sk-123456789"})
+    {'authorization': 'Bearer ***6789'}
+    """
+    redacted: dict[str, str] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in _SECRET_HEADERS:
+            scheme, _, secret = value.partition(" ")
+            shown = secret[-4:] if len(secret) >= 12 else ""
+            value = f"{scheme} ***{shown}" if secret else "***"
+        redacted[lowered] = value
+    return redacted
+
+
+def summarize_body(value: Any) -> Any:
+    """A JSON body with long strings (base64 images) cut short, so the journal stays small.
+
+    >>> summarize_body({"image": "A" * 1000, "n": 2})
+    {'image': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA... (1000 chars)', 'n': 2}
+    """
+    if isinstance(value, str) and len(value) > _LONG_TEXT:
+        return f"{value[:40]}... ({len(value)} chars)"
+    if isinstance(value, Mapping):
+        return {str(key): summarize_body(item) for key, item in list(value.items())[:50]}
+    if isinstance(value, list):
+        return [summarize_body(item) for item in value[:50]]
+    return value
+
+
+class Journal:
+    """The most recent ``max_entries`` requests, oldest first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def record(self, **fields: Any) -> JournalEntry:
+        with self._lock:
+            self._seq += 1
+            entry = JournalEntry(seq=self._seq, **fields)
+            self._entries.append(entry)
+        return entry
+
+    def entries(self) -> list[JournalEntry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,155 @@
+"""The Python API: one object holding the app, its clock, journal and deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+import anyio.from_thread
+import httpx
+from starlette.applications import Starlette
+
+from ._app import create_app
+from ._callbacks import Delivery
+from ._clock import MockClock
+from ._config import DEFAULT_DEV_KEY, MockConfig
+from ._journal import JournalEntry
+from ._server import ServerThread
+from ._service import MockService
+
+IN_PROCESS_BASE_URL = "http://kling-mock.local"
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """A sync httpx transport that calls an ASGI app in process, on its own event loop thread.
+
+    The sync twin of httpx.ASGITransport: no socket, no server.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] = (
+            anyio.from_thread.start_blocking_portal()
+        )
+        self._portal = self._portal_cm.__enter__()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        content = request.read()
+
+        async def call() -> httpx.Response:
+            forwarded = httpx.Request(
+                request.method, request.url, headers=request.headers, content=content
+            )
+            response = await self._asgi.handle_async_request(forwarded)
+            body = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+        return self._portal.call(call)
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)
+
+
+class MockKling:
+    """An offline Kling image-expansion service, in process.
+
+    Drive it through :attr:`app` (httpx.ASGITransport or :meth:`serve`), move its
+    clock with :meth:`advance` (tasks progress and due callbacks are sent), and
+    inspect what clients sent with :attr:`journal`.
+
+    >>> import asyncio
+    >>> mock = MockKling()
+    >>> async def create():
+    ...     async with mock.async_client() as client:
+    ...         body = {"image": "https://example.com/a.jpg", "up_expansion_ratio": 0.2,
+    ...                 "down_expansion_ratio": 0, "left_expansion_ratio": 0,
+    ...                 "right_expansion_ratio": 0}
+    ...         task = (await client.post("/kling/v1/images/editing/expand", json=body)).json()
+    ...         mock.advance(60)
+    ...         url = "/kling/v1/images/editing/expand/" + task["data"]["task_id"]
+    ...         return (await client.get(url)).json()["data"]["task_status"]
+    >>> asyncio.run(create())
+    'succeed'
+    """
+
+    def __init__(
+        self,
+        config: MockConfig | None = None,
+        *,
+        spec: Mapping[str, Any] | None = None,
+        fetch_transport: httpx.AsyncBaseTransport | None = None,
+        callback_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.service = MockService(
+            config,
+            spec=spec,
+            fetch_transport=fetch_transport,
+            callback_transport=callback_transport,
+        )
+        self.app: Starlette = create_app(service=self.service)
+
+    @property
+    def config(self) -> MockConfig:
+        return self.service.config
+
+    @property
+    def clock(self) -> MockClock:
+        return self.service.clock
+
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Every API request received so far (bounded), oldest first, keys redacted."""
+        return self.service.journal.entries()
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every callback delivery so far (bounded), with its attempts."""
+        return self.service.callbacks.deliveries()
+
+    def advance(self, seconds: float) -> int:
+        """Move the clock forward and send the callbacks now due; returns the attempts made."""
+        self.clock.advance(seconds)
+        return self.service.deliver_due()
+
+    async def advance_async(self, seconds: float) -> int:
+        """:meth:`advance`, sending callbacks without blocking the event loop."""
+        self.clock.advance(seconds)
+        return await self.service.deliver_due_async()
+
+    def fail_next(self, scenario: str, times: int = 1) -> None:
+        """Apply a fault scenario to the next ``times`` API requests."""
+        self.service.faults.queue(scenario, times)
+
+    def reset(self) -> None:
+        """Forget tasks, journal, deliveries, cached results and queued faults."""
+        self.service.reset()
+
+    def headers(self, api_key: str = DEFAULT_DEV_KEY) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_key}"}
+
+    def client(self, api_key: str | None = DEFAULT_DEV_KEY, **kwargs: Any) -> httpx.Client:
+        """An httpx.Client calling the app in process (no socket), authenticated."""
+        headers = self.headers(api_key) if api_key is not None else {}
+        return httpx.Client(
+            transport=InProcessTransport(self.app),
+            base_url=IN_PROCESS_BASE_URL,
+            headers=headers,
+            **kwargs,
+        )
+
+    def async_client(
+        self, api_key: str | None = DEFAULT_DEV_KEY, **kwargs: Any
+    ) -> httpx.AsyncClient:
+        """An httpx.AsyncClient calling the app in process (no socket), authenticated."""
+        headers = self.headers(api_key) if api_key is not None else {}
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url=IN_PROCESS_BASE_URL,
+            headers=headers,
+            **kwargs,
+        )
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ServerThread:
+        """A real HTTP server for this mock (use as a context manager); see ``base_url``."""
+        return ServerThread(self.app, host, port)

@@ -1,0 +1,180 @@
+"""Result images: the original placed on the expanded canvas, the border a blurred reflection.
+
+Rendering happens on the first download of each result and the PNG is kept in a
+byte-bounded cache, so creating and polling tasks never pays for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
+
+from ._geometry import Canvas
+from ._store import SourceImage
+
+# The border is built at this many pixels on the longer side, then scaled up: the
+# scaling is itself a smooth blur, and the cost no longer grows with the upload.
+_FILL_SIDE = 160
+
+
+def source_pixels(source: SourceImage) -> Image.Image:
+    """The task's source as RGB (or RGBA when it has transparency), pixels as uploaded."""
+    if source.data is None:
+        return synthetic_image(source.synthetic_seed, source.width, source.height)
+    with Image.open(io.BytesIO(source.data)) as opened:
+        opened.load()
+        keeps_alpha = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info
+        return opened.convert("RGBA" if keeps_alpha else "RGB")
+
+
+def synthetic_image(seed: str, width: int, height: int) -> Image.Image:
+    """A deterministic picture for an image URL the mock does not fetch: sky, hills, a sun."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    top = (digest[0] // 2, digest[1] // 2 + 60, 200 + digest[2] % 56)
+    bottom = (230, 200 + digest[3] % 56, 150 + digest[4] % 80)
+    gradient = Image.linear_gradient("L").resize((width, height))
+    image = Image.composite(
+        Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), gradient
+    )
+    draw = ImageDraw.Draw(image)
+    sun_x, sun_y = width * (20 + digest[5] % 60) // 100, height * (10 + digest[6] % 30) // 100
+    radius = max(4, min(width, height) // 10)
+    draw.ellipse(
+        (sun_x - radius, sun_y - radius, sun_x + radius, sun_y + radius), fill=(250, 220, 90)
+    )
+    hill = (40 + digest[7] % 40, 110 + digest[8] % 60, 50 + digest[9] % 40)
+    draw.polygon(
+        [
+            (0, height),
+            (0, height * 2 // 3),
+            (width // 3, height // 2),
+            (width * 2 // 3, height * 3 // 4),
+            (width, height * 3 // 5),
+            (width, height),
+        ],
+        fill=hill,
+    )
+    return image
+
+
+def _mirror_tile(image: Image.Image) -> Image.Image:
+    width, height = image.size
+    tile = Image.new(image.mode, (2 * width, 2 * height))
+    mirrored = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    tile.paste(image, (0, 0))
+    tile.paste(mirrored, (width, 0))
+    tile.paste(image.transpose(Image.Transpose.FLIP_TOP_BOTTOM), (0, height))
+    tile.paste(mirrored.transpose(Image.Transpose.FLIP_TOP_BOTTOM), (width, height))
+    return tile
+
+
+def expand_image(original: Image.Image, canvas: Canvas, variant: int) -> Image.Image:
+    """The original on ``canvas``, the new border a blurred mirror of it; ``variant``
+    (the result's index) shifts the blur and the light so the ``n`` results differ."""
+    width, height = original.size
+    scale = min(1.0, _FILL_SIDE / max(canvas.width, canvas.height))
+    small_w, small_h = max(1, round(width * scale)), max(1, round(height * scale))
+    small = original.resize((small_w, small_h), Image.Resampling.BILINEAR)
+    tile = _mirror_tile(small)
+    fill_w, fill_h = max(1, round(canvas.width * scale)), max(1, round(canvas.height * scale))
+    fill = Image.new(original.mode, (fill_w, fill_h))
+    start_x = round(canvas.left * scale) % tile.width - tile.width
+    start_y = round(canvas.top * scale) % tile.height - tile.height
+    for y in range(start_y, fill_h, tile.height):
+        for x in range(start_x, fill_w, tile.width):
+            fill.paste(tile, (x, y))
+    fill = fill.filter(ImageFilter.GaussianBlur(1.5 + variant))
+    result = fill.resize((canvas.width, canvas.height), Image.Resampling.BILINEAR)
+    if variant:
+        shade = Image.new(result.mode, result.size, (255, 255, 255, 255)[: len(result.mode)])
+        result = Image.blend(result, shade, min(0.6, 0.07 * variant))
+    result.paste(original, (canvas.left, canvas.top))
+    return result
+
+
+def watermarked(image: Image.Image) -> Image.Image:
+    """A visibly marked copy: translucent diagonal bands with the word MOCK."""
+    base = image.convert("RGBA")
+    overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    step = max(40, min(base.size) // 6)
+    for offset in range(-base.height, base.width, step):
+        draw.line(
+            [(offset, base.height), (offset + base.height, 0)],
+            fill=(255, 255, 255, 110),
+            width=max(4, step // 5),
+        )
+    for y in range(step // 2, base.height, step):
+        for x in range(step // 4, base.width, step * 2):
+            draw.text((x, y), "MOCK", fill=(200, 0, 0, 200))
+    marked = Image.alpha_composite(base, overlay)
+    return marked if image.mode == "RGBA" else marked.convert("RGB")
+
+
+def encode_png(image: Image.Image, label: str) -> bytes:
+    """PNG bytes (lossless, so the original's pixels survive), tagged with ``label``."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("kling-mock", label)
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info, compress_level=1)
+    return out.getvalue()
+
+
+class RenderCache:
+    """Rendered PNGs by key, least recently used dropped first past ``max_bytes``.
+
+    One render per key at a time: concurrent first downloads wait for the same result.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def get_or_render(self, key: str, render: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            cached = self._lookup(key)
+            if cached is not None:
+                return cached
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                cached = self._lookup(key)
+            if cached is not None:
+                return cached
+            data = render()
+            with self._lock:
+                self._store(key, data)
+                self._key_locks.pop(key, None)
+            return data
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def _lookup(self, key: str) -> bytes | None:
+        data = self._items.get(key)
+        if data is not None:
+            self._items.move_to_end(key)
+        return data
+
+    def _store(self, key: str, data: bytes) -> None:
+        if len(data) > self._max_bytes:
+            return
+        self._items[key] = data
+        self._bytes += len(data)
+        while self._bytes > self._max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= len(dropped)

@@ -1,0 +1,435 @@
+"""The mock's behaviour, apart from HTTP: accounts, validation, lifecycle, results, callbacks."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import math
+import random
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import httpx
+from jsonschema import Draft202012Validator
+from PIL import Image
+
+from kling_spec import (
+    CREATE_PATH,
+    ExpandConstraints,
+    ImageError,
+    RequestInvalid,
+    Violation,
+    check_expand_request,
+    check_image,
+    decode_image_field,
+    inspect_image,
+    load_resolved_spec,
+    resolve_ref,
+)
+
+from ._callbacks import CallbackQueue, Delivery, attempt_async, attempt_sync
+from ._clock import MockClock
+from ._config import MockConfig
+from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, malformed
+from ._faults import FaultPlan
+from ._fetch import FetchFailed, fetch_bytes, host_allowed
+from ._formats import format_violations
+from ._geometry import expanded_canvas
+from ._journal import Journal
+from ._render import RenderCache, encode_png, expand_image, source_pixels, watermarked
+from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, TaskStore
+
+# Room for every field but the image in a create body: the prompt at its longest
+# with every character JSON-escaped, plus the small fields.
+_OTHER_FIELDS_BYTES = 64 * 1024
+POLICY_FAILURE_MESSAGE = "The task failed content safety review (content policy)"
+RESULTS_PREFIX = "/_mock/results"
+_Transport = TypeVar("_Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a finite number")
+    return value
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """The body as JSON, refusing NaN/Infinity tokens and numbers beyond float range.
+
+    >>> parse_json_body(b'{"n": 3.0}')
+    {'n': 3.0}
+    """
+    if not raw.strip():
+        raise malformed("the request body is empty; expected a JSON object")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
+        raise malformed(f"the request body is not valid JSON ({exc})") from None
+
+
+class QueryParameter:
+    """One query parameter of an operation, validated with its schema from the spec."""
+
+    def __init__(self, name: str, schema: Mapping[str, Any]) -> None:
+        self.name = name
+        self.schema = schema
+        self.default = schema.get("default")
+        self._validator = Draft202012Validator(dict(schema))
+        self._numeric = schema.get("type") in ("integer", "number")
+
+    def parse(self, raw: str | None) -> Any:
+        if raw is None:
+            return self.default
+        value: Any = raw
+        if self._numeric:
+            try:
+                value = int(raw)
+            except ValueError:
+                try:
+                    value = _finite_float(raw)
+                except ValueError:
+                    value = raw
+        error = next(iter(self._validator.iter_errors(value)), None)
+        if error is not None:
+            raise RequestRefused([Violation(self.name, f"{self.name}: {error.message}")])
+        if self.schema.get("type") == "integer":
+            return int(value)
+        return value
+
+
+def query_parameters(spec: Mapping[str, Any], path: str, method: str) -> dict[str, QueryParameter]:
+    """The query parameters an operation of ``spec`` declares, by name."""
+    operation = spec["paths"][path][method]
+    found: dict[str, QueryParameter] = {}
+    for parameter in operation.get("parameters", ()):
+        parameter = resolve_ref(spec, parameter)
+        if parameter.get("in") == "query":
+            schema = resolve_ref(spec, parameter.get("schema", {}))
+            found[parameter["name"]] = QueryParameter(parameter["name"], schema)
+    return found
+
+
+class MockService:
+    """Everything the mock knows and does; the HTTP app and the Python API both drive it.
+
+    >>> service = MockService(MockConfig())
+    >>> service.authenticate("Bearer kling-mock-dev-key")
+    'dev'
+    """
+
+    def __init__(
+        self,
+        config: MockConfig | None = None,
+        *,
+        spec: Mapping[str, Any] | None = None,
+        clock: MockClock | None = None,
+        fetch_transport: httpx.AsyncBaseTransport | None = None,
+        callback_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config = config or MockConfig()
+        self.spec: Mapping[str, Any] = spec if spec is not None else load_resolved_spec()
+        self.constraints = ExpandConstraints.from_spec(spec)
+        self.clock = clock or MockClock(config.clock_start, frozen=config.clock_frozen)
+        self.fetch_transport = fetch_transport
+        self.callback_transport = callback_transport
+        encoded_image = 4 * -(-self.constraints.image_max_bytes // 3)
+        self.max_body_bytes = config.max_body_bytes or encoded_image + _OTHER_FIELDS_BYTES
+        self.list_parameters = query_parameters(self.spec, CREATE_PATH, "get")
+        self.store = TaskStore(
+            max_tasks=config.max_tasks,
+            max_source_bytes=config.max_source_bytes,
+            ttl_ms=int(config.task_ttl_seconds * 1000),
+        )
+        self.renders = RenderCache(config.render_cache_bytes)
+        self.journal = Journal(config.journal_max_entries)
+        self.faults = FaultPlan(config.fault_rates, config.seed)
+        self.callbacks = CallbackQueue(
+            secret=config.callback_secret,
+            max_attempts=config.callback_max_attempts,
+            backoff_seconds=config.callback_backoff_seconds,
+            timeout_seconds=config.callback_timeout_seconds,
+            max_entries=config.deliveries_max_entries,
+            allowed=self.allowed_url,
+        )
+        self._random = random.Random(config.seed)
+        self._events: list[tuple[int, int, str, str]] = []
+        self._event_seq = 0
+        self._lock = threading.Lock()
+
+    # --- identity ---------------------------------------------------------------
+
+    def new_request_id(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def _new_task_id(self) -> str:
+        with self._lock:
+            while True:
+                task_id = str(self._random.randrange(10**17, 10**18))
+                if not self.store.contains_id(task_id):
+                    return task_id
+
+    def authenticate(self, authorization: str | None) -> str:
+        """The account of a ``Bearer`` key: 401/1001 without one, 401/1002 for an unknown one."""
+        scheme, _, key = (authorization or "").strip().partition(" ")
+        key = key.strip()
+        if not scheme or (scheme.lower() == "bearer" and not key):
+            raise Unauthenticated(401, 1001, "Authorization is empty: send 'Bearer <your key>'")
+        account = self.config.api_keys.get(key) if scheme.lower() == "bearer" else None
+        if account is None:
+            raise Unauthenticated(401, 1002, "Authorization: the bearer key is not valid")
+        return account
+
+    def allowed_url(self, url: str) -> bool:
+        return host_allowed(url, self.config.fetch_allowlist)
+
+    # --- create -------------------------------------------------------------------
+
+    async def create(
+        self, account: str, body: Any, base_url: str, *, fails: bool = False, blocked: bool = False
+    ) -> Task:
+        """Validate a create request against the spec and start its task.
+
+        ``blocked`` refuses a valid request by content policy (400/1301); ``fails``
+        accepts it and lets the task end ``failed``.
+        """
+        constraints = self.constraints
+        violations = check_expand_request(body, constraints) or list(
+            format_violations(body, constraints)
+        )
+        if violations:
+            raise RequestRefused(violations)
+        source = await self._source(body[constraints.image_field])
+        if blocked:
+            raise MockError(
+                400, 1301, f"{constraints.image_field}: blocked by content safety policy"
+            )
+        now_ms = self.clock.now_ms()
+        external = body.get("external_task_id")
+        if external is not None and self.store.by_external_id(account, external, now_ms):
+            raise RequestRefused(
+                [
+                    Violation(
+                        "external_task_id",
+                        f"external_task_id {external!r} is already used by another task "
+                        "(it must be unique_per account)",
+                    )
+                ]
+            )
+        if not fails and self.config.task_failure_rate:
+            with self._lock:
+                fails = self._random.random() < self.config.task_failure_rate
+        processing_ms = now_ms + int(self.config.submitted_seconds * 1000)
+        final_ms = processing_ms + int(self.config.processing_seconds * 1000)
+        watermark_info = body.get("watermark_info") or {}
+        task = Task(
+            task_id=self._new_task_id(),
+            account=account,
+            created_ms=now_ms,
+            ratios={name: float(body[name]) for name in constraints.ratio_fields},
+            n=int(body.get("n", constraints.n_default)),
+            source=source,
+            base_url=(self.config.public_base_url or base_url).rstrip("/"),
+            external_task_id=external,
+            watermark=watermark_info.get("enabled") is True,
+            callback_url=body.get("callback_url"),
+            schedule=(
+                (now_ms, SUBMITTED),
+                (processing_ms, PROCESSING),
+                (final_ms, FAILED if fails else SUCCEED),
+            ),
+            failure_message=POLICY_FAILURE_MESSAGE if fails else "",
+        )
+        self.store.add(task, now_ms)
+        if task.callback_url is not None:
+            with self._lock:
+                for at_ms, status in task.schedule:
+                    self._event_seq += 1
+                    heapq.heappush(self._events, (at_ms, self._event_seq, task.task_id, status))
+        return task
+
+    async def _source(self, image: str) -> SourceImage:
+        constraints = self.constraints
+        field = constraints.image_field
+        try:
+            data = decode_image_field(image, constraints)
+        except RequestInvalid as exc:
+            raise RequestRefused(exc.violations) from None
+        if data is None:
+            if not self.allowed_url(image):
+                width, height = self.config.synthetic_size
+                return SourceImage(None, width, height, synthetic_seed=image)
+            max_bytes = self.config.fetch_max_bytes or constraints.image_max_bytes
+            try:
+                data = await fetch_bytes(
+                    image,
+                    max_bytes=max_bytes,
+                    timeout_seconds=self.config.fetch_timeout_seconds,
+                    transport=self.fetch_transport,
+                )
+            except FetchFailed as exc:
+                raise RequestRefused([Violation(field, f"{field}: {exc}")]) from None
+        try:
+            info = inspect_image(data)
+        except ImageError as exc:
+            raise RequestRefused([Violation(field, f"{field}: {exc}")]) from None
+        violations = check_image(info, constraints, max_pixels=self.config.max_source_pixels)
+        if violations:
+            raise RequestRefused(violations)
+        source = SourceImage(data, info.width, info.height)
+        try:
+            await anyio.to_thread.run_sync(source_pixels, source)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise RequestRefused(
+                [Violation(field, f"{field}: the {info.format} data cannot be decoded ({exc})")]
+            ) from None
+        return source
+
+    # --- queries ------------------------------------------------------------------
+
+    def get(self, account: str, task_id: str) -> Task:
+        now_ms = self.clock.now_ms()
+        task = self.store.get(account, task_id, now_ms)
+        if task is None and self.config.external_id_lookup == "list_filter_and_path":
+            task = self.store.by_external_id(account, task_id, now_ms)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    def list_tasks(self, account: str, query: Mapping[str, str]) -> list[Task]:
+        """One page of the account's tasks, newest first, optionally by external_task_id."""
+        values = {name: p.parse(query.get(name)) for name, p in self.list_parameters.items()}
+        now_ms = self.clock.now_ms()
+        external = values.get("external_task_id")
+        if external is not None:
+            task = self.store.by_external_id(account, external, now_ms)
+            return [task] if task is not None else []
+        page, size = int(values["pageNum"]), int(values["pageSize"])
+        start = (page - 1) * size
+        return list(itertools.islice(self.store.newest_first(account, now_ms), start, start + size))
+
+    def record(self, task: Task, at_ms: int | None = None) -> dict[str, Any]:
+        """The task record as Kling sends it, at ``at_ms`` (default: now)."""
+        at_ms = self.clock.now_ms() if at_ms is None else at_ms
+        status, since_ms = task.status_at(at_ms)
+        record: dict[str, Any] = {
+            "task_id": task.task_id,
+            "task_status": status,
+            "task_status_msg": task.failure_message if status == FAILED else "",
+            "task_info": (
+                {"external_task_id": task.external_task_id} if task.external_task_id else {}
+            ),
+            "created_at": task.created_ms,
+            "updated_at": since_ms,
+            "task_result": {},
+            "watermark_info": {"enabled": task.watermark},
+        }
+        if status == SUCCEED:
+            record["task_result"] = {"images": [self._image_entry(task, i) for i in range(task.n)]}
+            record["final_unit_deduction"] = str(task.n)
+            record["final_balance_deduction"] = {"quota": task.n, "list_price": task.n}
+        elif status == FAILED:
+            record["final_unit_deduction"] = "0"
+            record["final_balance_deduction"] = {"quota": 0, "list_price": 0}
+        return record
+
+    def _image_entry(self, task: Task, index: int) -> dict[str, Any]:
+        base = f"{task.base_url}{RESULTS_PREFIX}/{task.task_id}/{index}"
+        entry: dict[str, Any] = {"index": index, "url": f"{base}.png"}
+        if task.watermark:
+            entry["watermark_url"] = f"{base}.watermarked.png"
+        return entry
+
+    # --- results --------------------------------------------------------------------
+
+    def result_task(self, task_id: str, index: int) -> Task:
+        """The succeeded task a result URL points at (any account: URLs are capabilities)."""
+        now_ms = self.clock.now_ms()
+        self.store.expire(now_ms)
+        task = self.store.find(task_id)
+        if task is None or task.status_at(now_ms)[0] != SUCCEED or not 0 <= index < task.n:
+            raise MockError(404, 1203, f"no result image {index} for task_id {task_id!r}")
+        return task
+
+    def result_png(self, task: Task, index: int, *, watermark: bool) -> bytes:
+        """The rendered PNG (cached): render once, then serve from memory."""
+
+        def render() -> bytes:
+            original = source_pixels(task.source)
+            canvas = expanded_canvas(original.width, original.height, task.ratios, self.constraints)
+            image = expand_image(original, canvas, index)
+            if watermark:
+                image = watermarked(image)
+            return encode_png(image, f"{task.task_id}/{index}")
+
+        key = f"{task.task_id}/{index}/{'w' if watermark else 'c'}"
+        return self.renders.get_or_render(key, render)
+
+    # --- time ------------------------------------------------------------------------
+
+    def queue_due_callbacks(self) -> None:
+        """Turn every status change up to now into a pending callback delivery."""
+        now_ms = self.clock.now_ms()
+        while True:
+            with self._lock:
+                if not self._events or self._events[0][0] > now_ms:
+                    return
+                at_ms, _, task_id, status = heapq.heappop(self._events)
+            task = self.store.find(task_id)
+            if task is not None and task.callback_url is not None:
+                self.callbacks.add(
+                    task_id, status, task.callback_url, self.record(task, at_ms), at_ms
+                )
+
+    def _take_due_deliveries(self) -> list[Delivery]:
+        self.queue_due_callbacks()
+        return self.callbacks.take_due(self.clock.now_ms())
+
+    def _transport(self, kind: type[_Transport]) -> _Transport | None:
+        transport = self.callback_transport
+        return transport if isinstance(transport, kind) else None
+
+    def deliver_due(self) -> int:
+        """Send every callback due by now (sync); returns how many attempts were made."""
+        due = self._take_due_deliveries()
+        if due:
+            transport = self._transport(httpx.BaseTransport)
+            timeout = self.callbacks.timeout_seconds
+            with httpx.Client(transport=transport, timeout=timeout) as client:
+                for delivery in due:
+                    headers = self.callbacks.headers(delivery, self.clock.now())
+                    status, error = attempt_sync(client, delivery, headers)
+                    self.callbacks.settle(delivery, self.clock.now_ms(), status, error)
+        return len(due)
+
+    async def deliver_due_async(self) -> int:
+        """Send every callback due by now (async); returns how many attempts were made."""
+        due = self._take_due_deliveries()
+        if due:
+            transport = self._transport(httpx.AsyncBaseTransport)
+            timeout = self.callbacks.timeout_seconds
+            async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+                for delivery in due:
+                    headers = self.callbacks.headers(delivery, self.clock.now())
+                    status, error = await attempt_async(client, delivery, headers)
+                    self.callbacks.settle(delivery, self.clock.now_ms(), status, error)
+        return len(due)
+
+    def reset(self) -> None:
+        """Forget every task, journal entry, delivery, rendered image and queued fault."""
+        self.store.clear()
+        self.renders.clear()
+        self.journal.clear()
+        self.callbacks.clear()
+        self.faults.reset()
+        with self._lock:
+            self._events.clear()

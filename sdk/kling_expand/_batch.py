@@ -1,0 +1,284 @@
+"""Batches: expand many images at once, resumable after a crash, never paying twice.
+
+Every step is appended to a JSONL journal before or after it happens:
+
+* ``submitting`` (the item's key and the ``external_task_id`` about to be sent),
+* ``submitted`` (the task id the service gave it),
+* ``saved`` (the files written) or ``failed`` (the reason).
+
+Run the same batch again with the same journal and each item resumes where it
+stopped: a saved item is skipped (its files re-checked), a submitted task is
+waited for and its missing files downloaded, and an item whose create may or
+may not have landed is looked up by its ``external_task_id`` before anything is
+sent again. A task that failed is reported, not resubmitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
+
+from ._core import IMAGE_SUFFIXES
+from ._exceptions import (
+    InputValidationError,
+    InvalidRequestError,
+    KlingError,
+    PolicyError,
+    TaskFailedError,
+)
+from ._models import SavedImage, Task
+
+if TYPE_CHECKING:
+    from ._client import AsyncKlingExpand, ExpandParams
+    from ._images import ImageInput
+
+Stage = Literal["submitted", "polled", "saved", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One image of a batch, with its own request parameters.
+
+    ``key`` identifies the item across runs; it names the item in the journal.
+    The default is the path or URL (or a hash of the bytes) plus a digest of
+    the parameters, so the same image asked for differently is a new item.
+    """
+
+    image: ImageInput
+    params: ExpandParams = field(default_factory=lambda: cast("ExpandParams", {}))
+    key: str | None = None
+
+    def identity(self) -> str:
+        if self.key:
+            return self.key
+        if isinstance(self.image, str | os.PathLike):
+            source = os.fspath(self.image)
+        elif isinstance(self.image, bytes):
+            source = "sha256:" + hashlib.sha256(self.image).hexdigest()
+        else:
+            raise ValueError("give a key= for an image that is neither a path, a URL nor bytes")
+        asked = {k: v for k, v in self.params.items() if k not in ("options", "external_task_id")}
+        digest = hashlib.sha256(json.dumps(asked, sort_keys=True, default=repr).encode())
+        return f"{source}#{digest.hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """How one item ended.
+
+    ``saved``: its files are on disk. ``failed``: final (the task failed, or the
+    request was refused); a rerun reports it again without resending. ``error``:
+    something passing (an outage, the wait's deadline); a rerun resumes it.
+    """
+
+    key: str
+    status: Literal["saved", "failed", "error"]
+    task_id: str | None = None
+    saved: tuple[SavedImage, ...] = ()
+    error: str | None = None
+    resumed: bool = False
+    exception: KlingError | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """A step of one item, for progress displays."""
+
+    key: str
+    stage: Stage
+    task: Task | None = None
+    saved: SavedImage | None = None
+
+
+@dataclass
+class _Entry:
+    external_task_id: str | None = None
+    task_id: str | None = None
+    files: list[str] = field(default_factory=list)
+    failed: str | None = None
+    saved: bool = False
+
+
+class Journal:
+    """An append-only JSONL record of a batch; each line is flushed to disk when written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, _Entry] = {}
+        if path.exists():
+            self._load()
+
+    def _load(self) -> None:
+        with self.path.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue  # a line torn by a crash mid-write: the steps before it stand
+                if isinstance(event, Mapping) and isinstance(event.get("key"), str):
+                    self._apply(event)
+
+    def _apply(self, event: Mapping[str, Any]) -> None:
+        entry = self.entries.setdefault(event["key"], _Entry())
+        kind = event.get("event")
+        if isinstance(event.get("task_id"), str):
+            entry.task_id = event["task_id"]
+        if kind == "submitting":
+            entry.external_task_id = event.get("external_task_id")
+        elif kind == "saved":
+            entry.saved, entry.files = True, list(event.get("files", []))
+        elif kind == "failed":
+            entry.failed = str(event.get("error", "failed"))
+
+    def record(self, key: str, event: str, **data: Any) -> None:
+        line = {"event": event, "key": key, **data}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps(line) + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        self._apply(line)
+
+
+class BatchOptions(TypedDict, total=False):
+    """Where a batch writes, how wide it runs, and how long each item may wait.
+
+    ``out_dir`` receives the images; ``journal`` defaults to ``out_dir/journal.jsonl``;
+    ``concurrency`` bounds the items in flight; ``on_event`` sees every step;
+    ``timeout`` and ``poll_interval`` go to each item's wait.
+    """
+
+    out_dir: Required[str | os.PathLike[str]]
+    journal: str | os.PathLike[str] | None
+    concurrency: int
+    on_event: Callable[[BatchEvent], object]
+    timeout: float
+    poll_interval: float
+
+
+async def expand_many(
+    client: AsyncKlingExpand,
+    items: Iterable[BatchItem | ImageInput],
+    **options: Unpack[BatchOptions],
+) -> list[BatchOutcome]:
+    """Expand every item with at most ``concurrency`` in flight; see the module docstring.
+
+    One outcome per item, in the order given.
+    """
+    out_dir = options["out_dir"]
+    journal = options.get("journal")
+    concurrency = options.get("concurrency", 4)
+    on_event = options.get("on_event")
+    wait: dict[str, Any] = {k: v for k, v in options.items() if k in ("timeout", "poll_interval")}
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    batch = [item if isinstance(item, BatchItem) else BatchItem(item) for item in items]
+    keys = [item.identity() for item in batch]
+    if len(set(keys)) != len(keys):
+        raise ValueError("two batch items share a key: give each a distinct key=")
+    directory = Path(out_dir)
+    log = Journal(Path(journal) if journal is not None else directory / "journal.jsonl")
+    gate = asyncio.Semaphore(concurrency)
+    runner = _ItemRunner(client, log, directory, on_event or (lambda event: None), wait)
+
+    async def run(item: BatchItem, key: str) -> BatchOutcome:
+        async with gate:
+            return await runner.run(item, key)
+
+    return list(
+        await asyncio.gather(*(run(item, key) for item, key in zip(batch, keys, strict=True)))
+    )
+
+
+_FINAL_ERRORS = (TaskFailedError, InputValidationError, InvalidRequestError, PolicyError)
+_TYPES = {suffix: content_type for content_type, suffix in IMAGE_SUFFIXES.items()}
+
+
+def _saved_file(path: Path) -> SavedImage:
+    index = int(path.stem.rsplit("_", 1)[-1]) if "_" in path.stem else 0
+    return SavedImage(
+        index, path, _TYPES.get(path.suffix, "application/octet-stream"), path.stat().st_size
+    )
+
+
+class _ItemRunner:
+    def __init__(
+        self,
+        client: AsyncKlingExpand,
+        journal: Journal,
+        directory: Path,
+        emit: Callable[[BatchEvent], object],
+        wait: Mapping[str, Any],
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.directory = directory
+        self.emit = emit
+        self.wait = dict(wait)
+
+    async def run(self, item: BatchItem, key: str) -> BatchOutcome:
+        entry = self.journal.entries.get(key, _Entry())
+        resumed = key in self.journal.entries
+        if entry.failed is not None:
+            self.emit(BatchEvent(key, "skipped"))
+            return BatchOutcome(key, "failed", entry.task_id, error=entry.failed, resumed=True)
+        if entry.saved and entry.files and all(Path(f).is_file() for f in entry.files):
+            self.emit(BatchEvent(key, "skipped"))
+            files = tuple(_saved_file(Path(f)) for f in entry.files)
+            return BatchOutcome(key, "saved", entry.task_id, files, resumed=True)
+        try:
+            task_id = entry.task_id or await self._submit(item, key, entry)
+            task = await self.client.wait(
+                task_id, on_progress=lambda t: self.emit(BatchEvent(key, "polled", t)), **self.wait
+            )
+            saved = await self.client.download(
+                task,
+                self.directory,
+                skip_existing=True,
+                on_saved=lambda s: self.emit(BatchEvent(key, "saved", task, s)),
+            )
+        except KlingError as error:
+            return self._failed(key, entry.task_id, error, resumed)
+        self.journal.record(key, "saved", task_id=task.id, files=[str(s.path) for s in saved])
+        return BatchOutcome(key, "saved", task.id, tuple(saved), resumed=resumed)
+
+    async def _submit(self, item: BatchItem, key: str, entry: _Entry) -> str:
+        if entry.external_task_id is not None:
+            # The create may have landed before the crash: find it rather than pay again.
+            try:
+                task = await self.client.get_by_external_id(entry.external_task_id)
+            except KlingError:
+                task = None
+            if task is not None:
+                self.journal.record(key, "submitted", task_id=task.id)
+                return task.id
+        external = entry.external_task_id or item.params.get("external_task_id")
+        external = external or self.client._settings.new_external_id()
+        self.journal.record(key, "submitting", external_task_id=external)
+        params = {**item.params, "external_task_id": external}
+        task = await self.client.submit(item.image, **params)  # type: ignore[arg-type]
+        self.journal.record(key, "submitted", task_id=task.id)
+        self.emit(BatchEvent(key, "submitted", task))
+        return task.id
+
+    def _failed(
+        self, key: str, task_id: str | None, error: KlingError, resumed: bool
+    ) -> BatchOutcome:
+        task_id = self.journal.entries.get(key, _Entry()).task_id or task_id
+        if isinstance(error, _FINAL_ERRORS):
+            # A task that failed, or a request refused outright, is final: a rerun would
+            # fail (or pay) again. Anything else (timeouts, outages) is left to resume.
+            self.journal.record(key, "failed", task_id=task_id, error=str(error))
+        self.emit(BatchEvent(key, "failed"))
+        status: Literal["failed", "error"] = (
+            "failed" if isinstance(error, _FINAL_ERRORS) else "error"
+        )
+        return BatchOutcome(
+            key, status, task_id, error=str(error), resumed=resumed, exception=error
+        )

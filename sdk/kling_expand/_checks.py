@@ -1,0 +1,58 @@
+"""Checks before the network: a create request the spec says would be refused never leaves.
+
+The verdict comes from the shared :func:`kling_spec.check_expand_request` (the
+same code the mock server refuses requests with), built from the constraints
+of the resolved spec the client was given; nothing here restates a limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from kling_expand_api.models import ExpandImageRequest
+from kling_spec import ExpandConstraints, Violation, check_expand_request
+
+from ._exceptions import InputValidationError
+from ._images import PreparedImage, Ratios
+
+# The ratios alone are judged by the same check with this stand-in image URL,
+# which is never sent anywhere.
+_STAND_IN_IMAGE_URL = "https://example.invalid/stand-in.png"
+
+
+def _raise_if_any(violations: Iterable[Violation]) -> None:
+    problems = [(v.field, v.message) for v in violations]
+    if problems:
+        raise InputValidationError(problems)
+
+
+def check_ratios(ratios: Ratios, constraints: ExpandConstraints) -> None:
+    """Raise :class:`InputValidationError` when the ratios break a bound or the area limit."""
+    body = {**ratios.as_fields(constraints), constraints.image_field: _STAND_IN_IMAGE_URL}
+    _raise_if_any(check_expand_request(body, constraints))
+
+
+def build_create_request(
+    image: PreparedImage,
+    ratios: Ratios,
+    *,
+    constraints: ExpandConstraints,
+    external_task_id: str,
+    prompt: str | None = None,
+    n: int | None = None,
+    watermark: bool | None = None,
+    callback_url: str | None = None,
+) -> ExpandImageRequest:
+    """The create request's body, checked against the spec; raises before anything is sent."""
+    body: dict[str, Any] = {constraints.image_field: image.wire, **ratios.as_fields(constraints)}
+    optional: dict[str, Any] = {
+        constraints.prompt_field: prompt,
+        "n": n,
+        "watermark_info": None if watermark is None else {"enabled": watermark},
+        "callback_url": callback_url,
+        "external_task_id": external_task_id,
+    }
+    body.update({name: value for name, value in optional.items() if value is not None})
+    _raise_if_any(check_expand_request(body, constraints, image=image.info))
+    return ExpandImageRequest.from_dict(body)

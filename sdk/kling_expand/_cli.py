@@ -1,0 +1,386 @@
+"""``kling-expand``: expand photos from the command line.
+
+Commands::
+
+    kling-expand run IMAGE... (--up R --down R --left R --right R | --all R | --aspect W:H)
+                 [--anchor A] [--prompt TEXT] [-n N] [--watermark] [--out DIR]
+                 [--no-wait] [--compare]
+    kling-expand status TASK [--external]
+    kling-expand list [--limit N]
+    kling-expand mock [ARGS...]        (the offline mock server; ARGS go to ``kling-mock serve``)
+
+The key comes from ``COMETAPI_KEY`` (or ``--api-key-env NAME``), the service from
+``KLING_BASE_URL`` or ``--base-url``. Progress goes to stderr, results to stdout
+(one path per line, or JSON with ``--json``). Errors are one line on stderr;
+``--debug`` shows the traceback.
+
+Exit codes (:data:`EXIT_CODES`): 0 done; 1 unexpected error; 2 bad usage or
+input (caught before anything was sent); 3 the service refused (an API error);
+4 no answer (connection or timeout); 5 a task failed; 6 the wait's deadline
+passed; 7 a result could not be downloaded; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ._batch import BatchEvent, BatchItem, BatchOutcome
+from ._client import API_KEY_ENV, KlingExpand
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    ConfigurationError,
+    DownloadError,
+    InputValidationError,
+    KlingError,
+    TaskFailedError,
+    WaitTimeoutError,
+)
+from ._images import Ratios, compose_before_after, ratios_for_aspect
+from ._models import Task
+
+# Exception class -> exit status; the first match in order wins.
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (InputValidationError, 2),
+    (ConfigurationError, 2),
+    (TaskFailedError, 5),
+    (WaitTimeoutError, 6),
+    (DownloadError, 7),
+    (APIConnectionError, 4),
+    (APIStatusError, 3),
+    (KlingError, 1),
+    (ValueError, 2),
+    (KeyboardInterrupt, 130),
+)
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_FAILED_TASK = 5
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The documented exit status for ``error``."""
+    for error_class, code in EXIT_CODES:
+        if isinstance(error, error_class):
+            return code
+    return EXIT_UNEXPECTED
+
+
+def _ratio(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kling-expand",
+        description="Expand photos beyond their borders with Kling (through CometAPI).",
+        epilog="exit codes: 0 done, 1 unexpected, 2 bad input, 3 API error, 4 no answer, "
+        "5 task failed, 6 deadline passed, 7 download failed, 130 interrupted",
+    )
+    parser.add_argument("--base-url", help="the service (default: $KLING_BASE_URL or CometAPI)")
+    parser.add_argument(
+        "--api-key-env",
+        default=API_KEY_ENV,
+        metavar="NAME",
+        help=f"environment variable holding the key (default: {API_KEY_ENV})",
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    parser.add_argument("--max-retries", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="expand one or more images")
+    run.add_argument("images", nargs="+", metavar="IMAGE", help="a file or an http(s) URL")
+    sides = run.add_argument_group("how far to expand (choose one way)")
+    for side in ("up", "down", "left", "right"):
+        sides.add_argument(f"--{side}", type=_ratio, metavar="R", help=f"{side} ratio")
+    sides.add_argument("--all", type=_ratio, metavar="R", help="the same ratio on all four sides")
+    sides.add_argument("--aspect", metavar="W:H", help="the largest canvas with this aspect")
+    run.add_argument(
+        "--anchor", default="center", help="where the original sits with --aspect (center, top...)"
+    )
+    run.add_argument("--prompt", help="what to paint in the new area")
+    run.add_argument("-n", type=int, dest="n", help="how many results per image")
+    run.add_argument("--watermark", action="store_true", help="also ask for watermarked copies")
+    run.add_argument("--out", default="kling-out", help="where results go (default: kling-out)")
+    run.add_argument("--no-wait", action="store_true", help="submit and print the task ids")
+    run.add_argument("--wait-timeout", type=float, default=600.0, metavar="S")
+    run.add_argument("--poll-interval", type=float, default=5.0, metavar="S")
+    run.add_argument("--concurrency", type=int, default=4)
+    run.add_argument(
+        "--compare", action="store_true", help="also write a before/after PNG per image"
+    )
+
+    status = commands.add_parser("status", help="show one task")
+    status.add_argument("task", metavar="TASK")
+    status.add_argument("--external", action="store_true", help="TASK is your external_task_id")
+
+    listing = commands.add_parser("list", help="list the account's tasks, newest first")
+    listing.add_argument("--limit", type=int, default=30)
+
+    mock = commands.add_parser(
+        "mock", help="start the offline mock server (arguments go to kling-mock serve)"
+    )
+    mock.add_argument("mock_args", nargs=argparse.REMAINDER, help="e.g. --port 4010")
+    return parser
+
+
+def _mock_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str] | None:
+    """What follows ``mock`` when it is the command (argparse would take its options)."""
+    takes_value = {
+        option
+        for action in parser._actions
+        if action.nargs != 0 and action.option_strings
+        for option in action.option_strings
+    }
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        index += 2 if argv[index] in takes_value else 1
+    if index < len(argv) and argv[index] == "mock":
+        return list(argv[index + 1 :])
+    return None
+
+
+class _Output:
+    """Where results (stdout) and progress and errors (stderr) go."""
+
+    def __init__(self, as_json: bool, stdout: TextIO, stderr: TextIO) -> None:
+        self.as_json = as_json
+        self.stdout = stdout
+        self.stderr = stderr
+        self.console = Console(file=stderr, stderr=True)
+
+    def result(self, human: str, machine: object) -> None:
+        if self.as_json:
+            print(json.dumps(machine), file=self.stdout)
+        elif human:
+            print(human, file=self.stdout)
+
+    def error(self, message: str) -> None:
+        print(f"kling-expand: error: {message}", file=self.stderr)
+
+    def progress(self) -> Progress:
+        return Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+            disable=self.as_json or not self.console.is_terminal,
+        )
+
+
+def _task_json(task: Task) -> dict[str, Any]:
+    return task.record.to_dict()
+
+
+def _ratios_for(image: str, args: argparse.Namespace, client: KlingExpand) -> Ratios:
+    sides = {s: getattr(args, s) for s in ("up", "down", "left", "right")}
+    given = [any(v is not None for v in sides.values()), args.all is not None, bool(args.aspect)]
+    if sum(given) != 1:
+        raise InputValidationError(
+            [("ratios", "give exactly one of --up/--down/--left/--right, --all or --aspect")]
+        )
+    if args.all is not None:
+        return Ratios.all(args.all)
+    if args.aspect:
+        return ratios_for_aspect(
+            image, args.aspect, anchor=args.anchor, constraints=client.constraints
+        )
+    return Ratios(**{side: value or 0.0 for side, value in sides.items()})
+
+
+def _params(args: argparse.Namespace, ratios: Ratios) -> dict[str, Any]:
+    params: dict[str, Any] = {"ratios": ratios}
+    if args.prompt is not None:
+        params["prompt"] = args.prompt
+    if args.n is not None:
+        params["n"] = args.n
+    if args.watermark:
+        params["watermark"] = True
+    return params
+
+
+def _run(client: KlingExpand, args: argparse.Namespace, out: _Output) -> int:
+    ratios = {image: _ratios_for(image, args, client) for image in args.images}
+    for image in args.images:  # every request is checked before anything is sent
+        client.check(image, **_params(args, ratios[image]))
+    if args.no_wait:
+        for image in args.images:
+            task = client.submit(image, **_params(args, ratios[image]))
+            out.result(task.id, {"image": image, "task": _task_json(task)})
+        return EXIT_OK
+    items = [BatchItem(image, _params(args, ratios[image])) for image in args.images]  # type: ignore[arg-type]
+    with out.progress() as progress:
+        outcomes = client.expand_many(
+            items,
+            out_dir=args.out,
+            concurrency=args.concurrency,
+            timeout=args.wait_timeout,
+            poll_interval=args.poll_interval,
+            on_event=_progress_reporter(progress, items),
+        )
+    return _report(args.images, outcomes, ratios, args, out)
+
+
+def _progress_reporter(
+    progress: Progress, items: Sequence[BatchItem]
+) -> Callable[[BatchEvent], None]:
+    names = {item.identity(): Path(str(item.image)).name for item in items}
+    bars: dict[str, TaskID] = {
+        key: progress.add_task(f"{name}: waiting", total=None) for key, name in names.items()
+    }
+
+    def report(event: BatchEvent) -> None:
+        bar = bars[event.key]
+        name = names[event.key]
+        if event.stage in ("submitted", "polled") and event.task is not None:
+            progress.update(bar, description=f"{name}: {event.task.status_text}")
+            if event.task.succeeded:
+                progress.update(bar, total=len(event.task.images), completed=0)
+        elif event.stage == "saved":
+            progress.update(bar, description=f"{name}: downloading", advance=1)
+        elif event.stage in ("failed", "skipped"):
+            progress.update(bar, description=f"{name}: {event.stage}")
+
+    return report
+
+
+def _report(
+    images: Sequence[str],
+    outcomes: Sequence[BatchOutcome],
+    ratios: dict[str, Ratios],
+    args: argparse.Namespace,
+    out: _Output,
+) -> int:
+    worst = EXIT_OK
+    for image, outcome in zip(images, outcomes, strict=True):
+        files = [str(saved.path) for saved in outcome.saved]
+        comparison = None
+        if outcome.status == "saved" and args.compare and outcome.saved:
+            target = Path(args.out) / f"{Path(image).stem}_before_after.png"
+            sheet = compose_before_after(image, outcome.saved[0].path, ratios[image], target)
+            comparison = str(sheet)
+        record = {
+            "image": image,
+            "status": outcome.status,
+            "task_id": outcome.task_id,
+            "files": files,
+            "comparison": comparison,
+            "error": outcome.error,
+        }
+        if outcome.status == "saved":
+            out.result("\n".join(files + ([comparison] if comparison else [])), record)
+            continue
+        out.error(f"{image}: {outcome.error}")
+        if out.as_json:
+            out.result("", record)
+        code = EXIT_FAILED_TASK
+        if outcome.exception is not None:
+            code = exit_code_for(outcome.exception)
+        worst = max(worst, code)
+    return worst
+
+
+def _status(client: KlingExpand, args: argparse.Namespace, out: _Output) -> int:
+    task = client.get_by_external_id(args.task) if args.external else client.get(args.task)
+    lines = [f"{task.id}  {task.status_text}  {task.status_message}".rstrip()]
+    lines += [f"  [{image.index}] {image.url}" for image in task.images]
+    out.result("\n".join(lines), _task_json(task))
+    return EXIT_FAILED_TASK if task.failed else EXIT_OK
+
+
+def _list(client: KlingExpand, args: argparse.Namespace, out: _Output) -> int:
+    tasks: list[Task] = []
+    for task in client.list():
+        if len(tasks) >= args.limit:
+            break
+        tasks.append(task)
+    human = "\n".join(f"{t.id}  {t.status_text}  {t.created_at:%Y-%m-%d %H:%M}" for t in tasks)
+    out.result(human, [_task_json(t) for t in tasks])
+    return EXIT_OK
+
+
+def _mock(argv: Sequence[str]) -> int:
+    try:
+        mock_cli = importlib.import_module("kling_mock._cli")
+    except ImportError as exc:  # pragma: no cover - the mock ships in the same distribution
+        raise ConfigurationError(f"the mock server is not available: {exc}") from exc
+    return int(mock_cli.main(["serve", *argv]))
+
+
+_COMMANDS: dict[str, Callable[[KlingExpand, argparse.Namespace, _Output], int]] = {
+    "run": _run,
+    "status": _status,
+    "list": _list,
+}
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    client_factory: Callable[..., KlingExpand] = KlingExpand,
+) -> int:
+    """Run the command line; return its exit status (see the module docstring)."""
+    out_stream, err_stream = stdout or sys.stdout, stderr or sys.stderr
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    mock_arguments = _mock_arguments(parser, arguments)
+    if mock_arguments is not None:
+        arguments = arguments[: len(arguments) - len(mock_arguments)]
+    try:
+        args = parser.parse_args(arguments)
+    except SystemExit as exit_:  # argparse has printed its message already
+        return int(exit_.code or 0)
+    out = _Output(args.json, out_stream, err_stream)
+    try:
+        if args.command == "mock":
+            return _mock(mock_arguments or [])
+        with client_factory(
+            api_key=os.environ.get(args.api_key_env) or None,
+            base_url=args.base_url,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
+        ) as client:
+            return _COMMANDS[args.command](client, args, out)
+    except (KlingError, KeyboardInterrupt, OSError, ValueError) as error:
+        if args.debug:
+            traceback.print_exc(file=err_stream)
+        out.error("interrupted" if isinstance(error, KeyboardInterrupt) else _one_line(error))
+        return exit_code_for(error)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

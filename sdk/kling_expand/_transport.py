@@ -1,0 +1,275 @@
+"""The two drivers that perform a plan's effects: one blocking, one async.
+
+Only I/O lives here. Each driver owns (or borrows) an httpx client, hands it to
+the generated client, and performs :class:`Call`, :class:`Fetch` and
+:class:`Sleep` effects. Two httpx event hooks do the per-request work the
+generated functions have no parameter for: add the bearer key (only to
+requests for the API's own origin, never to image downloads elsewhere), apply
+per-call timeouts and headers, and keep hold of the raw response so an answer
+the generated parser chokes on (an HTML error page, malformed JSON, a status
+``HTTPStatus`` does not know) is still mapped to a typed error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
+
+import httpx
+
+from kling_expand_api.client import Client
+from kling_expand_api.types import Response
+
+from ._core import Call, Exchange, Fetch, Fetched, Plan, Settings, Sleep, redact
+from ._exceptions import APIConnectionError, APITimeoutError
+
+T = TypeVar("T")
+
+# Errors after which the request certainly never reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# What the generated parser raises on a body it cannot read.
+_PARSE_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+
+
+@dataclass
+class _Scope:
+    timeout: httpx.Timeout | None
+    headers: Mapping[str, str]
+    responses: list[httpx.Response] = field(default_factory=list)
+
+
+_SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("kling_scope", default=None)
+
+
+class _Hooks:
+    """Per-request work, shared by both drivers (async hooks only await these)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._api_key = settings.api_key
+        self._origin = httpx.URL(settings.base_url)
+
+    def is_api_request(self, request: httpx.Request) -> bool:
+        url = request.url
+        return (url.scheme, url.host, url.port) == (
+            self._origin.scheme,
+            self._origin.host,
+            self._origin.port,
+        ) and url.path.startswith(self._origin.path.rstrip("/") + "/")
+
+    def on_request(self, request: httpx.Request) -> None:
+        scope = _SCOPE.get()
+        if scope is not None:
+            if scope.timeout is not None:
+                request.extensions["timeout"] = scope.timeout.as_dict()
+            request.headers.update(scope.headers)
+        if self.is_api_request(request):
+            request.headers["Authorization"] = f"Bearer {self._api_key}"
+
+    def on_response(self, response: httpx.Response) -> None:
+        scope = _SCOPE.get()
+        if scope is not None:
+            scope.responses.append(response)
+
+
+@contextlib.contextmanager
+def _scoped(
+    timeout: httpx.Timeout | None, headers: Mapping[str, str], label: str, api_key: str
+) -> Iterator[_Scope]:
+    """Set the per-call scope and turn httpx's transport errors into the SDK's."""
+    scope = _Scope(timeout, headers)
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    except httpx.TimeoutException as exc:
+        raise APITimeoutError(
+            f"{label} timed out", request_sent=not isinstance(exc, _NOT_SENT)
+        ) from exc
+    except httpx.TransportError as exc:
+        message = redact(f"{label} failed: {exc or type(exc).__name__}", (api_key,))
+        raise APIConnectionError(message, request_sent=not isinstance(exc, _NOT_SENT)) from exc
+    finally:
+        _SCOPE.reset(token)
+
+
+def _exchange(response: Response[Any]) -> Exchange:
+    return Exchange(
+        int(response.status_code),
+        httpx.Headers(response.headers),
+        response.content,
+        response.parsed,
+    )
+
+
+def _raw_exchange(scope: _Scope, error: Exception) -> Exchange:
+    """The answer the generated parser could not read, as raw status and bytes."""
+    if not scope.responses:
+        raise error
+    raw = scope.responses[-1]
+    return Exchange(raw.status_code, raw.headers, raw.content, None)
+
+
+class _BoundedBody:
+    """Collects a streamed body, stopping once it passes ``max_bytes`` (memory stays bounded)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; return True once the body is over the limit."""
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            self.chunks.clear()
+            return True
+        self.chunks.append(chunk)
+        return False
+
+    def result(self, response: httpx.Response) -> Fetched:
+        too_large = self.size > self.max_bytes
+        return Fetched(
+            response.status_code,
+            response.headers.get("content-type", ""),
+            b"".join(self.chunks),
+            too_large,
+        )
+
+
+class _Stepper(Generic[T]):
+    """Walks a plan: hands it each effect's result (or error), collects its return value."""
+
+    def __init__(self, plan: Plan[T]) -> None:
+        self._plan = plan
+        self._result: Any = None
+        self._error: Exception | None = None
+        self._done = False
+        self._value: Any = None
+
+    def next_effect(self) -> Call | Fetch | Sleep | None:
+        """The plan's next effect, or None once it has returned (its errors propagate)."""
+        try:
+            if self._error is not None:
+                effect = self._plan.throw(self._error)
+            else:
+                effect = self._plan.send(self._result)
+        except StopIteration as stop:
+            self._done, self._value = True, stop.value
+            return None
+        self._result, self._error = None, None
+        return effect
+
+    def deliver(self, result: object) -> None:
+        self._result = result
+
+    def fail(self, error: Exception) -> None:
+        self._error = error
+
+    def value(self) -> T:
+        assert self._done, "the plan has not finished"
+        return cast(T, self._value)
+
+
+class SyncDriver:
+    """Performs effects with a blocking ``httpx.Client``."""
+
+    def __init__(self, settings: Settings, http_client: httpx.Client) -> None:
+        self.settings = settings
+        self.http = http_client
+        self._hooks = _Hooks(settings)
+        http_client.event_hooks["request"].append(self._hooks.on_request)
+        http_client.event_hooks["response"].append(self._hooks.on_response)
+        self.generated = Client(base_url=settings.base_url).set_httpx_client(http_client)
+
+    def run(self, plan: Plan[T]) -> T:
+        stepper = _Stepper(plan)
+        while (effect := stepper.next_effect()) is not None:
+            try:
+                stepper.deliver(self._perform(effect))
+            except Exception as exc:  # handed back to the plan, which decides
+                stepper.fail(exc)
+        return stepper.value()
+
+    def _perform(self, effect: Call | Fetch | Sleep) -> object:
+        if isinstance(effect, Sleep):
+            self.settings.clock.sleep(effect.seconds)
+            return None
+        if isinstance(effect, Fetch):
+            return self._fetch(effect)
+        with _scoped(effect.timeout, effect.headers, effect.label, self.settings.api_key) as scope:
+            try:
+                return _exchange(
+                    effect.operation.sync_detailed(client=self.generated, **effect.kwargs)
+                )
+            except _PARSE_ERRORS as exc:
+                return _raw_exchange(scope, exc)
+
+    def _fetch(self, fetch: Fetch) -> Fetched:
+        body = _BoundedBody(fetch.max_bytes)
+        with _scoped(fetch.timeout, {}, f"GET {fetch.url}", self.settings.api_key):
+            with self.http.stream("GET", fetch.url) as response:
+                for chunk in response.iter_bytes():
+                    if body.add(chunk):
+                        break
+        return body.result(response)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class AsyncDriver:
+    """Performs effects with an ``httpx.AsyncClient``."""
+
+    def __init__(self, settings: Settings, http_client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.http = http_client
+        self._hooks = _Hooks(settings)
+        hooks = self._hooks
+
+        async def on_request(request: httpx.Request) -> None:
+            hooks.on_request(request)
+
+        async def on_response(response: httpx.Response) -> None:
+            hooks.on_response(response)
+
+        http_client.event_hooks["request"].append(on_request)
+        http_client.event_hooks["response"].append(on_response)
+        self.generated = Client(base_url=settings.base_url).set_async_httpx_client(http_client)
+
+    async def run(self, plan: Plan[T]) -> T:
+        stepper = _Stepper(plan)
+        while (effect := stepper.next_effect()) is not None:
+            try:
+                stepper.deliver(await self._perform(effect))
+            except Exception as exc:  # handed back to the plan, which decides
+                stepper.fail(exc)
+        return stepper.value()
+
+    async def _perform(self, effect: Call | Fetch | Sleep) -> object:
+        if isinstance(effect, Sleep):
+            await self.settings.clock.asleep(effect.seconds)
+            return None
+        if isinstance(effect, Fetch):
+            return await self._fetch(effect)
+        with _scoped(effect.timeout, effect.headers, effect.label, self.settings.api_key) as scope:
+            try:
+                response = await effect.operation.asyncio_detailed(
+                    client=self.generated, **effect.kwargs
+                )
+                return _exchange(response)
+            except _PARSE_ERRORS as exc:
+                return _raw_exchange(scope, exc)
+
+    async def _fetch(self, fetch: Fetch) -> Fetched:
+        body = _BoundedBody(fetch.max_bytes)
+        with _scoped(fetch.timeout, {}, f"GET {fetch.url}", self.settings.api_key):
+            async with self.http.stream("GET", fetch.url) as response:
+                async for chunk in response.aiter_bytes():
+                    if body.add(chunk):
+                        break
+        return body.result(response)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

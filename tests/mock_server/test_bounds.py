@@ -1,0 +1,49 @@
+"""The mock's memory stays bounded: a task cap, a byte cap on sources, TTL eviction."""
+
+from .conftest import Api, b64
+
+
+def refusal(response) -> tuple[int, int]:
+    return response.status_code, response.json()["code"]
+
+
+def test_past_the_cap_the_oldest_tasks_are_evicted(make_mock, make_api, request_body) -> None:
+    api: Api = make_api(make_mock(max_tasks=3))
+    ids = [api.created(request_body())["task_id"] for _ in range(5)]
+
+    assert refusal(api.get(ids[0])) == refusal(api.get(ids[1])) == (404, 1203)
+    assert [api.task(task_id)["task_id"] for task_id in ids[2:]] == ids[2:]
+    assert len(api.mock.service.store) == 3
+
+
+def test_the_source_bytes_cap_evicts_the_oldest_uploads(make_mock, make_api, request_body, png):
+    image = png(400, 300)
+    api: Api = make_api(make_mock(max_source_bytes=2 * len(image) + 10))
+    ids = [api.created(request_body(image=b64(image)))["task_id"] for _ in range(4)]
+
+    assert api.mock.service.store.source_bytes <= 2 * len(image) + 10
+    assert refusal(api.get(ids[0])) == (404, 1203)
+    assert api.task(ids[-1])["task_id"] == ids[-1]
+
+
+def test_a_task_past_its_ttl_no_longer_exists(make_mock, make_api, request_body) -> None:
+    api: Api = make_api(make_mock(task_ttl_seconds=60))
+    old = api.created(request_body(external_task_id="old"))["task_id"]
+    api.mock.advance(30)
+    young = api.created(request_body())["task_id"]
+
+    api.mock.advance(30)
+
+    assert refusal(api.get(old)) == (404, 1203)
+    assert api.list(external_task_id="old").json()["data"] == []
+    assert [t["task_id"] for t in api.list().json()["data"]] == [young]
+    # The id is free again once its task is gone.
+    assert api.create(request_body(external_task_id="old")).status_code == 200
+
+
+def test_the_journal_and_deliveries_keep_only_the_latest(make_mock, make_api) -> None:
+    api: Api = make_api(make_mock(journal_max_entries=3))
+    for page in range(1, 6):
+        api.list(pageNum=page)
+
+    assert [entry.query for entry in api.mock.journal] == [f"pageNum={n}" for n in (3, 4, 5)]

@@ -1,0 +1,108 @@
+"""The mock is a real server: app factory, uvicorn, in-process httpx, a CLI, a pytest plugin."""
+
+import importlib.metadata
+import inspect
+
+import httpx
+import pytest
+
+import kling_mock
+from kling_mock import DEFAULT_DEV_KEY, MockConfig, MockKling, ServerThread, create_app
+from kling_mock._cli import _parser, config_from_args
+from kling_spec import CREATE_PATH, load_resolved_spec
+
+
+def _public_names_in_isort_order(names: list[str]) -> list[str]:
+    def key(name: str) -> tuple[int, str]:
+        if name.isupper():
+            return (0, name)
+        return (1, name) if name[0].isupper() else (2, name)
+
+    return sorted(names, key=key)
+
+
+def test_all_is_complete_and_sorted() -> None:
+    exported = list(kling_mock.__all__)
+    public = [
+        name
+        for name, value in vars(kling_mock).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    ]
+
+    assert sorted(exported) == sorted(public)
+    assert exported == _public_names_in_isort_order(exported)
+
+
+@pytest.mark.asyncio
+async def test_the_app_serves_its_resolved_spec_in_process() -> None:
+    transport = httpx.ASGITransport(app=create_app(MockConfig()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+        response = await client.get("/openapi.json")
+
+    assert response.status_code == 200
+    assert response.json() == load_resolved_spec()
+
+
+@pytest.mark.asyncio
+async def test_the_async_in_process_client_runs_the_whole_cycle(request_body) -> None:
+    mock = MockKling()
+    async with mock.async_client() as client:
+        created = (await client.post(CREATE_PATH, json=request_body(n=2))).json()["data"]
+        await mock.advance_async(60)
+        task = (await client.get(f"{CREATE_PATH}/{created['task_id']}")).json()["data"]
+        image = await client.get(task["task_result"]["images"][1]["url"])
+
+    assert task["task_status"] == "succeed"
+    assert (image.status_code, image.headers["content-type"]) == (200, "image/png")
+
+
+def test_the_same_app_runs_under_uvicorn_on_loopback(request_body) -> None:
+    mock = MockKling()
+    with mock.serve() as server, httpx.Client(base_url=server.base_url) as client:
+        client.headers.update(mock.headers())
+        created = client.post(CREATE_PATH, json=request_body()).json()["data"]
+        mock.advance(60)
+        task = client.get(f"{CREATE_PATH}/{created['task_id']}").json()["data"]
+        image = client.get(task["task_result"]["images"][0]["url"])
+
+    assert server.base_url.startswith("http://127.0.0.1:")
+    assert task["task_result"]["images"][0]["url"].startswith(server.base_url)
+    assert image.status_code == 200
+
+
+def test_the_pytest_plugin_is_registered_as_an_entry_point() -> None:
+    plugins = importlib.metadata.entry_points(group="pytest11")
+
+    assert any(ep.value == "kling_mock._pytest_plugin" for ep in plugins)
+
+
+def test_the_plugin_fixtures_give_a_running_mock_and_a_client(
+    kling_mock: MockKling, kling_mock_server: ServerThread, kling_mock_client: httpx.Client
+) -> None:
+    response = kling_mock_client.get(CREATE_PATH)
+
+    assert str(kling_mock_client.base_url).rstrip("/") == kling_mock_server.base_url
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+    assert kling_mock.journal[-1].path == CREATE_PATH
+
+
+def test_the_command_line_serves_on_the_documented_address_with_a_running_clock() -> None:
+    args = _parser().parse_args(["serve"])
+    config = config_from_args(args)
+
+    assert (args.host, args.port) == ("127.0.0.1", 4010)
+    assert config.api_keys == {DEFAULT_DEV_KEY: "dev"}
+    assert config.clock_frozen is False
+
+
+def test_the_command_line_takes_keys_and_accounts() -> None:
+    args = _parser().parse_args(["serve", "--api-key", "k1=alice", "--api-key", "k2"])
+
+    assert config_from_args(args).api_keys == {"k1": "alice", "k2": "k2"}
+
+
+def test_the_console_script_is_installed() -> None:
+    scripts = importlib.metadata.entry_points(group="console_scripts")
+
+    assert any(ep.name == "kling-mock" and ep.value == "kling_mock._cli:main" for ep in scripts)

@@ -1,0 +1,157 @@
+"""Factories for the SDK tests: task records, real images, a fake clock, and clients.
+
+``client`` is parametrised over the blocking and the async client: both are
+driven through the same small facade, so one test proves both behave alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import io
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import respx
+from PIL import Image
+
+from kling_expand import AsyncExpandResult, AsyncKlingExpand, KlingExpand
+
+BASE_URL = "https://kling.test"
+API_KEY = "sk-test-0123456789abcdef"
+CREATE_URL = f"{BASE_URL}/kling/v1/images/editing/expand"
+
+
+class FakeClock:
+    """Time that passes only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def succeeded(envelope) -> Callable[..., dict[str, Any]]:
+    """A finished task's envelope with ``n`` result images on ``host``."""
+
+    def make(task_id: str = "task-1", n: int = 1, host: str = "https://cdn.test") -> dict[str, Any]:
+        images = [{"index": i, "url": f"{host}/{task_id}/{i}.png"} for i in range(n)]
+        return envelope(task_id=task_id, task_status="succeed", task_result={"images": images})
+
+    return make
+
+
+@pytest.fixture
+def make_image() -> Callable[..., bytes]:
+    """A real, photo-like image (gradient plus noise) encoded as PNG or JPEG."""
+
+    def make(width: int = 640, height: int = 480, fmt: str = "PNG") -> bytes:
+        rng = random.Random(width * 7919 + height)
+        image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+        noise = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+        image = Image.blend(image, noise, 0.2)
+        buffer = io.BytesIO()
+        image.save(buffer, format=fmt)
+        return buffer.getvalue()
+
+    return make
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    """respx in front of every httpx transport; anything unmatched is an error."""
+    with respx.mock(assert_all_called=False) as mock_router:
+        yield mock_router
+
+
+class AsyncFacade:
+    """Drives an async client from a test as if it were blocking, on one event loop."""
+
+    def __init__(self, target: Any, runner: asyncio.Runner) -> None:
+        self._target = target
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if inspect.isasyncgenfunction(attribute):
+            return lambda *a, **k: self._runner.run(_collect(attribute(*a, **k)))
+        if inspect.iscoroutinefunction(attribute):
+            return lambda *a, **k: self._wrap(self._runner.run(attribute(*a, **k)))
+        if callable(attribute) and name == "with_options":
+            return lambda *a, **k: self._wrap(attribute(*a, **k))
+        return attribute
+
+    def _wrap(self, value: Any) -> Any:
+        if isinstance(value, AsyncExpandResult | AsyncKlingExpand):
+            return AsyncFacade(value, self._runner)
+        return value
+
+
+class SyncFacade:
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if name == "list":
+            return lambda *a, **k: list(attribute(*a, **k))
+        return attribute
+
+
+async def _collect(iterator: Any) -> list[Any]:
+    return [item async for item in iterator]
+
+
+@pytest.fixture(params=["sync", "async"])
+def client_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_client(client_kind: str, clock: FakeClock) -> Iterator[Callable[..., Any]]:
+    """Build a sync or async client (per ``client_kind``) behind the same facade."""
+    runner = asyncio.Runner()
+    made: list[Any] = []
+
+    def make(**overrides: Any) -> Any:
+        options: dict[str, Any] = {
+            "api_key": API_KEY,
+            "base_url": BASE_URL,
+            "clock": clock,
+            "rand": lambda: 0.0,
+        }
+        options.update(overrides)
+        if client_kind == "sync":
+            client: Any = KlingExpand(**options)
+            made.append(client.close)
+            return SyncFacade(client)
+        client = AsyncKlingExpand(**options)
+        made.append(lambda: runner.run(client.aclose()))
+        return AsyncFacade(client, runner)
+
+    yield make
+    for close in made:
+        close()
+    runner.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., Any]) -> Any:
+    return make_client()

@@ -1,0 +1,218 @@
+"""The command line: results on stdout, one-line errors, documented exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+
+import httpx
+import pytest
+from PIL import Image
+
+from kling_expand import KlingExpand
+from kling_expand._cli import EXIT_CODES, main
+from kling_expand._sample import render_sample_photo, sample_photo_path
+
+from .conftest import API_KEY, BASE_URL, CREATE_URL
+
+
+@pytest.fixture
+def cli(clock, monkeypatch, tmp_path):
+    """Run ``kling-expand`` in process, in a scratch folder; returns (status, stdout, stderr)."""
+    monkeypatch.setenv("COMETAPI_KEY", API_KEY)
+    monkeypatch.chdir(tmp_path)
+
+    def factory(**options):
+        return KlingExpand(clock=clock, rand=lambda: 0.0, **options)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        status = main(
+            ["--base-url", BASE_URL, *argv], stdout=out, stderr=err, client_factory=factory
+        )
+        return status, out.getvalue(), err.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def finished_service(router, envelope, succeeded, make_image):
+    create = router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
+    router.get(f"{CREATE_URL}/t1").mock(
+        side_effect=[
+            httpx.Response(200, json=envelope(task_id="t1", task_status="processing")),
+            httpx.Response(200, json=succeeded("t1")),
+        ]
+    )
+    router.get("https://cdn.test/t1/0.png").respond(
+        content=make_image(1229, 768), headers={"Content-Type": "image/png"}
+    )
+    return create
+
+
+def test_run_expands_an_image_and_prints_the_saved_path(cli, finished_service, tmp_path):
+    status, out, err = cli("run", str(sample_photo_path()), "--all", "0.2", "--out", str(tmp_path))
+    assert status == 0, err
+    assert out.strip() == str(tmp_path / "t1_0.png")
+    body = json.loads(finished_service.calls.last.request.content)
+    assert body["up_expansion_ratio"] == body["left_expansion_ratio"] == 0.2
+
+
+def test_run_with_an_aspect_and_compare_writes_the_before_after_sheet(
+    cli, finished_service, tmp_path
+):
+    status, out, err = cli(
+        "run", str(sample_photo_path()), "--aspect", "16:9", "--out", str(tmp_path), "--compare"
+    )
+    assert status == 0, err
+    saved, sheet = out.split()
+    assert sheet.endswith("sample_before_after.png")
+    with Image.open(sheet) as image:
+        assert image.format == "PNG"
+
+
+def test_run_json_prints_one_object_per_image(cli, finished_service, tmp_path):
+    status, out, _ = cli(
+        "--json", "run", str(sample_photo_path()), "--up", "0.5", "--out", str(tmp_path)
+    )
+    record = json.loads(out)
+    assert status == 0
+    assert record["status"] == "saved" and record["task_id"] == "t1"
+    assert record["files"] == [str(tmp_path / "t1_0.png")]
+
+
+def test_run_no_wait_prints_the_task_id_and_does_not_poll(cli, router, envelope):
+    router.post(CREATE_URL).respond(json=envelope(task_id="t42"))
+    status, out, _ = cli("run", "https://img.test/a.jpg", "--left", "0.3", "--no-wait")
+    assert (status, out.strip()) == (0, "t42")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--all", "0.2", "--aspect", "16:9"],
+        [],
+        ["--all", "3"],
+        ["--up", "1", "--down", "1", "--left", "1"],
+        ["--all", "0.1", "-n", "99"],
+    ],
+    ids=["two-ways", "no-ratios", "ratio-bound", "area", "n"],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_is_sent(cli, router, args):
+    create = router.post(CREATE_URL)
+    status, out, err = cli("run", "https://img.test/a.jpg", *args)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("kling-expand: error:")
+    assert "Traceback" not in err
+    assert not create.called
+
+
+def test_an_image_that_cannot_be_read_is_exit_2(cli, tmp_path):
+    small = tmp_path / "small.jpg"
+    Image.new("RGB", (100, 100)).save(small)
+    status, _, err = cli("run", str(small), "--all", "0.1")
+    assert status == 2 and "min_side_px" in err
+
+
+def test_an_api_error_is_exit_3_without_the_key(cli, router):
+    router.get(f"{CREATE_URL}/t1").respond(
+        401, json={"code": 1002, "message": "invalid key", "request_id": "r9"}
+    )
+    status, _, err = cli("status", "t1")
+    assert status == 3
+    assert "invalid key" in err and "1002" in err and "r9" in err
+    assert API_KEY not in err
+
+
+def test_no_answer_is_exit_4(cli, router):
+    router.get(f"{CREATE_URL}/t1").mock(side_effect=httpx.ConnectError("refused"))
+    assert cli("status", "t1")[0] == 4
+
+
+def test_a_failed_task_is_exit_5(cli, router, envelope):
+    router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
+    router.get(f"{CREATE_URL}/t1").respond(
+        json=envelope(task_id="t1", task_status="failed", task_status_msg="blocked by policy")
+    )
+    status, _, err = cli("run", "https://img.test/a.jpg", "--all", "0.1")
+    assert status == 5 and "blocked by policy" in err
+
+
+def test_a_passed_deadline_is_exit_6(cli, router, envelope):
+    router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
+    router.get(f"{CREATE_URL}/t1").respond(json=envelope(task_id="t1", task_status="processing"))
+    status, _, err = cli("run", "https://img.test/a.jpg", "--all", "0.1", "--wait-timeout", "30")
+    assert status == 6 and "t1" in err
+
+
+def test_debug_shows_the_traceback(cli, router):
+    router.get(f"{CREATE_URL}/t1").respond(404, json={"code": 1203, "message": "no such task"})
+    status, _, err = cli("--debug", "status", "t1")
+    assert status == 3 and "Traceback" in err
+
+
+def test_status_prints_the_task_and_its_images(cli, router, succeeded):
+    router.get(f"{CREATE_URL}/t1").respond(json=succeeded("t1", n=2))
+    status, out, _ = cli("status", "t1")
+    assert status == 0
+    assert out.splitlines() == [
+        "t1  succeed",
+        "  [0] https://cdn.test/t1/0.png",
+        "  [1] https://cdn.test/t1/1.png",
+    ]
+
+
+def test_status_by_external_id_and_as_json(cli, router, task_record):
+    router.get(CREATE_URL).respond(
+        json={
+            "code": 0,
+            "message": "SUCCEED",
+            "data": [task_record(task_id="t3", task_info={"external_task_id": "o-3"})],
+        }
+    )
+    status, out, _ = cli("--json", "status", "o-3", "--external")
+    assert status == 0 and json.loads(out)["task_id"] == "t3"
+
+
+def test_list_stops_at_the_limit(cli, router, task_record):
+    router.get(CREATE_URL).respond(
+        json={
+            "code": 0,
+            "message": "SUCCEED",
+            "data": [task_record(task_id=f"t{i}") for i in range(30)],
+        }
+    )
+    status, out, _ = cli("list", "--limit", "3")
+    assert status == 0 and [line.split()[0] for line in out.splitlines()] == ["t0", "t1", "t2"]
+
+
+def test_a_missing_key_is_exit_2_with_a_hint(cli, monkeypatch):
+    monkeypatch.delenv("COMETAPI_KEY")
+    status, _, err = cli("status", "t1")
+    assert status == 2 and "COMETAPI_KEY" in err
+
+
+def test_mock_hands_its_arguments_to_the_mock_servers_command_line(cli, monkeypatch):
+    seen = []
+    fake = types.ModuleType("kling_mock._cli")
+    fake.main = lambda argv: seen.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "kling_mock._cli", fake)
+    assert cli("mock", "--port", "4011")[0] == 0
+    assert seen == [["serve", "--port", "4011"]]
+
+
+def test_usage_errors_exit_2(cli):
+    assert cli("run")[0] == 2
+
+
+def test_every_exit_code_is_documented():
+    import kling_expand._cli as module
+
+    for _, code in EXIT_CODES:
+        assert f" {code} " in module.__doc__.replace("\n", " ")
+
+
+def test_the_shipped_sample_is_the_rendered_one():
+    assert sample_photo_path().read_bytes() == render_sample_photo()

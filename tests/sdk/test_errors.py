@@ -1,0 +1,175 @@
+"""Error mapping: every answer becomes a model or one typed error of the one tree."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+import kling_expand
+from kling_expand import (
+    KLING_ERROR_CODES,
+    APIResponseValidationError,
+    APIStatusError,
+    AuthenticationError,
+    InvalidRequestError,
+    KlingError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    make_status_error,
+)
+from kling_spec import load_resolved_spec
+
+from .conftest import API_KEY, CREATE_URL
+
+TASK_URL = f"{CREATE_URL}/t1"
+
+
+def codes_named_in_spec_responses() -> dict[int, int]:
+    """Each Kling code the resolved spec's error responses mention, with its HTTP status."""
+    spec = load_resolved_spec()
+    status_of = {}
+    for operation in spec["paths"].values():
+        for method in operation.values():
+            for status, response in method.get("responses", {}).items():
+                if "$ref" in response:
+                    status_of[response["$ref"].rsplit("/", 1)[1]] = int(status)
+    found: dict[int, int] = {}
+    for name, response in spec["components"]["responses"].items():
+        text = response["description"]
+        for low, high in re.findall(r"\b(\d{4})(?:-(\d{4}))?\b", text):
+            for code in range(int(low), int(high or low) + 1):
+                found[code] = status_of[name]
+    return found
+
+
+def test_every_code_the_spec_documents_is_in_the_table():
+    documented = codes_named_in_spec_responses()
+    assert documented, "the spec's error responses name Kling codes"
+    assert set(documented) <= set(KLING_ERROR_CODES)
+
+
+def test_every_code_in_the_table_maps_to_its_class_from_its_documented_status():
+    for code, row in KLING_ERROR_CODES.items():
+        error = make_status_error(
+            row.http_status, {"code": code, "message": "m", "request_id": "r"}
+        )
+        assert type(error) is row.error_class, code
+        assert (error.status_code, error.code, error.request_id) == (row.http_status, code, "r")
+
+
+def test_codes_sit_in_the_families_the_tree_draws():
+    tree = kling_expand._exceptions.__doc__
+    for code, row in KLING_ERROR_CODES.items():
+        line = next(line for line in tree.splitlines() if row.error_class.__name__ in line)
+        low, high = (int(n) for n in re.search(r"(\d{4})-(\d{4})", line).groups())
+        assert low <= code <= high, (code, line)
+
+
+def test_the_tree_has_one_root_and_the_docstring_draws_every_error():
+    tree = kling_expand._exceptions.__doc__
+    errors = [
+        getattr(kling_expand, name)
+        for name in kling_expand.__all__
+        if isinstance(getattr(kling_expand, name), type)
+        and issubclass(getattr(kling_expand, name), Exception)
+    ]
+    for error in errors:
+        assert issubclass(error, KlingError)
+        assert error.__name__ in tree
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected", "retryable"),
+    [
+        (
+            401,
+            {"error": {"message": "bad key", "type": "comet_api_error"}},
+            AuthenticationError,
+            False,
+        ),
+        (
+            400,
+            {"error": {"message": "bad", "type": "comet_api_error", "code": "x"}},
+            InvalidRequestError,
+            False,
+        ),
+        (429, {"error": {"message": "slow", "type": "comet_api_error"}}, RateLimitError, True),
+        (524, {"error": {"message": "timeout", "type": "comet_api_error"}}, ServerError, True),
+        (500, {"error": {"message": "oops", "code": 5000}}, ServerError, True),
+        (404, {"error": {"message": "none", "code": "1203"}}, NotFoundError, False),
+    ],
+)
+def test_cometapi_gateway_bodies_map_into_the_same_tree(status, body, expected, retryable):
+    error = make_status_error(status, body)
+    assert type(error) is expected
+    assert error.message == body["error"]["message"]
+    assert error.retryable is retryable
+
+
+def test_a_kling_code_wins_over_the_http_status():
+    error = make_status_error(200, {"code": 1301, "message": "unsafe", "request_id": "r"})
+    assert type(error).__name__ == "PolicyError"
+
+
+def test_the_message_of_an_error_names_status_code_and_request():
+    error = make_status_error(429, b'{"code": 1303, "message": "busy", "request_id": "req-7"}')
+    assert str(error) == "busy (HTTP 429, code 1303, request req-7)"
+
+
+def test_the_key_is_masked_if_a_server_echoes_it():
+    error = make_status_error(
+        401, {"code": 1002, "message": f"unknown key {API_KEY}"}, redact=[API_KEY]
+    )
+    assert API_KEY not in str(error) and "***" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (httpx.Response(502, text="<html><body>Bad gateway</body></html>"), ServerError),
+        (httpx.Response(500, text="{not json"), ServerError),
+        (httpx.Response(524, text="origin timeout"), ServerError),
+        (httpx.Response(200, text="<html>login</html>"), APIResponseValidationError),
+        (httpx.Response(200, json={"code": 0, "message": "SUCCEED"}), APIResponseValidationError),
+        (httpx.Response(200, json={"code": 1203, "message": "no such task"}), NotFoundError),
+        (httpx.Response(418, text="teapot"), APIStatusError),
+        (httpx.Response(403, json=[1, 2]), APIStatusError),
+    ],
+    ids=[
+        "html-502",
+        "bad-json-500",
+        "524",
+        "html-200",
+        "no-data",
+        "code-on-200",
+        "418",
+        "array-403",
+    ],
+)
+def test_bodies_the_generated_client_cannot_parse_still_become_typed_errors(
+    make_client, router, response, expected
+):
+    client = make_client(max_retries=0)
+    router.get(TASK_URL).mock(return_value=response)
+    with pytest.raises(expected) as caught:
+        client.get("t1")
+    assert caught.value.status_code == response.status_code
+    assert issubclass(expected, KlingError)
+
+
+def test_an_html_error_page_is_quoted_in_the_message(make_client, router):
+    client = make_client(max_retries=0)
+    router.get(TASK_URL).mock(return_value=httpx.Response(502, text="<h1>Bad gateway</h1>"))
+    with pytest.raises(ServerError, match="Bad gateway"):
+        client.get("t1")
+
+
+def test_a_transport_error_mentioning_the_key_is_masked(make_client, router):
+    client = make_client(max_retries=0)
+    router.get(TASK_URL).mock(side_effect=httpx.ConnectError(f"cannot send {API_KEY}"))
+    with pytest.raises(KlingError) as caught:
+        client.get("t1")
+    assert API_KEY not in str(caught.value)

@@ -1,0 +1,250 @@
+"""What goes over the wire: exact request shapes for every operation, sync and async."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from kling_expand import (
+    ConfigurationError,
+    KlingExpand,
+    NotFoundError,
+    Ratios,
+    RequestOptions,
+    TaskStatus,
+)
+from kling_spec import ExpandConstraints
+
+from .conftest import API_KEY, BASE_URL, CREATE_URL
+
+
+def test_submit_sends_the_image_as_raw_base64_and_every_field_by_its_spec_name(
+    client, router, envelope, make_image
+):
+    # Given a real PNG and every optional field
+    image = make_image(640, 480)
+    route = router.post(CREATE_URL).respond(json=envelope(task_id="t-9"))
+    # When it is submitted
+    task = client.submit(
+        image,
+        up=0.1,
+        down=0.2,
+        left=0.3,
+        right=0.4,
+        prompt="more sky",
+        n=2,
+        watermark=True,
+        external_task_id="mine-1",
+        callback_url="https://hooks.test/kling",
+    )
+    # Then the body is exactly the documented request, the key a bearer token
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert json.loads(request.content) == {
+        "image": base64.b64encode(image).decode(),
+        "up_expansion_ratio": 0.1,
+        "down_expansion_ratio": 0.2,
+        "left_expansion_ratio": 0.3,
+        "right_expansion_ratio": 0.4,
+        "prompt": "more sky",
+        "n": 2,
+        "watermark_info": {"enabled": True},
+        "external_task_id": "mine-1",
+        "callback_url": "https://hooks.test/kling",
+    }
+    assert task.id == "t-9" and task.status == TaskStatus.SUBMITTED
+
+
+def test_submit_sends_a_url_as_is_and_invents_an_external_task_id(client, router, envelope):
+    route = router.post(CREATE_URL).respond(json=envelope())
+    client.submit("https://img.test/photo.jpg", ratios=Ratios.all(0.2))
+    body = json.loads(route.calls.last.request.content)
+    assert body["image"] == "https://img.test/photo.jpg"
+    assert body["external_task_id"].startswith("kx-")
+    assert "n" not in body and "prompt" not in body
+
+
+def test_two_submits_never_share_an_invented_external_task_id(client, router, envelope):
+    route = router.post(CREATE_URL).respond(json=envelope())
+    client.submit("https://img.test/a.jpg", up=0.1)
+    client.submit("https://img.test/a.jpg", up=0.1)
+    ids = {json.loads(call.request.content)["external_task_id"] for call in route.calls}
+    assert len(ids) == 2
+
+
+def test_submit_with_an_aspect_sends_the_ratios_the_helper_picks(
+    client, router, envelope, make_image
+):
+    route = router.post(CREATE_URL).respond(json=envelope())
+    client.submit(make_image(800, 600), aspect="16:9", anchor="left")
+    body = json.loads(route.calls.last.request.content)
+    assert body["left_expansion_ratio"] == 0
+    assert body["right_expansion_ratio"] > 0
+    width = 800 * (1 + body["right_expansion_ratio"])
+    height = 600 * (1 + body["up_expansion_ratio"] + body["down_expansion_ratio"])
+    assert width / height == pytest.approx(16 / 9, rel=1e-3)
+
+
+def test_get_asks_for_the_task_by_path(client, router, envelope):
+    route = router.get(f"{CREATE_URL}/abc").respond(
+        json=envelope(task_id="abc", task_status="processing", task_info={"external_task_id": "e1"})
+    )
+    task = client.get("abc")
+    assert route.called
+    assert (task.id, task.status, task.external_task_id) == ("abc", TaskStatus.PROCESSING, "e1")
+    assert task.request_id == "req-1"
+
+
+def test_list_pages_through_every_task_with_the_spec_page_size(client, router, task_record):
+    size = 2
+
+    def page(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["pageNum"])
+        records = [task_record(task_id=f"p{number}-{i}") for i in range(size if number < 3 else 1)]
+        return httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": records})
+
+    route = router.get(CREATE_URL).mock(side_effect=page)
+    tasks = client.list(page_size=size)
+    assert [t.id for t in tasks] == ["p1-0", "p1-1", "p2-0", "p2-1", "p3-0"]
+    assert [dict(c.request.url.params) for c in route.calls] == [
+        {"pageNum": str(n), "pageSize": str(size)} for n in (1, 2, 3)
+    ]
+
+
+def test_list_uses_the_spec_default_page_size(client, router):
+    from kling_spec import CREATE_PATH, load_resolved_spec
+
+    parameters = load_resolved_spec()["paths"][CREATE_PATH]["get"]["parameters"]
+    default = next(p for p in parameters if p["name"] == "pageSize")["schema"]["default"]
+    route = router.get(CREATE_URL).respond(json={"code": 0, "message": "SUCCEED", "data": []})
+    assert client.list() == []
+    assert route.calls.last.request.url.params["pageSize"] == str(default)
+
+
+def test_get_by_external_id_filters_the_list_by_default(client, router, task_record):
+    route = router.get(CREATE_URL).respond(
+        json={
+            "code": 0,
+            "message": "SUCCEED",
+            "data": [task_record(task_id="t7", task_info={"external_task_id": "order-7"})],
+        }
+    )
+    task = client.get_by_external_id("order-7")
+    assert task.id == "t7"
+    assert route.calls.last.request.url.params["external_task_id"] == "order-7"
+
+
+def test_get_by_external_id_ignores_tasks_a_server_returned_despite_the_filter(
+    client, router, task_record
+):
+    router.get(CREATE_URL).respond(
+        json={
+            "code": 0,
+            "message": "SUCCEED",
+            "data": [task_record(task_id="other", task_info={"external_task_id": "x"})],
+        }
+    )
+    with pytest.raises(NotFoundError, match="order-7"):
+        client.get_by_external_id("order-7")
+
+
+def test_get_by_external_id_can_use_the_get_path_instead(make_client, router, envelope):
+    client = make_client(external_id_lookup="path")
+    route = router.get(f"{CREATE_URL}/order-7").respond(
+        json=envelope(task_id="t7", task_info={"external_task_id": "order-7"})
+    )
+    assert client.get_by_external_id("order-7").id == "t7"
+    assert route.called
+
+
+def test_per_call_options_set_the_timeout_and_headers_of_that_call_only(client, router, envelope):
+    route = router.get(f"{CREATE_URL}/t1").respond(json=envelope())
+    client.get("t1", options=RequestOptions(timeout=3.5, extra_headers={"X-Trace": "abc"}))
+    client.get("t1")
+    first, second = (call.request for call in route.calls)
+    assert first.extensions["timeout"]["read"] == 3.5 and first.headers["X-Trace"] == "abc"
+    assert second.extensions["timeout"]["read"] == 60.0 and "X-Trace" not in second.headers
+
+
+def test_with_options_makes_a_client_with_other_defaults_sharing_the_connection(
+    client, router, envelope
+):
+    route = router.get(f"{CREATE_URL}/t1").respond(json=envelope())
+    quick = client.with_options(timeout=1.0)
+    quick.get("t1")
+    assert route.calls.last.request.extensions["timeout"]["connect"] == 1.0
+
+
+def test_a_custom_httpx_client_carries_the_requests(envelope):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=envelope())
+
+    http = httpx.Client(transport=httpx.MockTransport(handler), headers={"User-Agent": "mine"})
+    with KlingExpand(api_key=API_KEY, base_url=BASE_URL, http_client=http) as client:
+        client.get("t1")
+    assert seen[0].url == f"{CREATE_URL}/t1"
+    assert seen[0].headers["User-Agent"] == "mine"
+    assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
+    assert not http.is_closed, "a client the caller passed in is the caller's to close"
+    http.close()
+
+
+def test_configuration_comes_from_the_environment(monkeypatch, envelope):
+    monkeypatch.setenv("COMETAPI_KEY", "sk-from-env")
+    monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9/")
+    seen: list[httpx.Request] = []
+    transport = httpx.MockTransport(
+        lambda r: seen.append(r) or httpx.Response(200, json=envelope())
+    )
+    with KlingExpand(transport=transport) as client:
+        assert client.base_url == "http://127.0.0.1:9"
+        client.get("t1")
+    assert seen[0].headers["Authorization"] == "Bearer sk-from-env"
+
+
+def test_the_default_base_url_is_the_spec_server(monkeypatch):
+    from kling_spec import load_resolved_spec
+
+    monkeypatch.delenv("KLING_BASE_URL", raising=False)
+    with KlingExpand(api_key=API_KEY) as client:
+        assert client.base_url == load_resolved_spec()["servers"][0]["url"]
+
+
+def test_a_missing_key_is_a_configuration_error(monkeypatch):
+    monkeypatch.delenv("COMETAPI_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="COMETAPI_KEY"):
+        KlingExpand()
+
+
+def test_the_key_never_appears_in_a_repr_or_a_configuration_error():
+    client = KlingExpand(api_key=API_KEY, base_url=BASE_URL)
+    assert API_KEY not in repr(client) and "***" in repr(client)
+    client.close()
+    with pytest.raises(ConfigurationError) as caught:
+        KlingExpand(api_key="sk-secret value", base_url=BASE_URL)
+    assert "sk-secret" not in str(caught.value)
+
+
+def test_the_key_goes_only_to_the_api_never_to_an_image_host(
+    client, router, succeeded, tmp_path, make_image
+):
+    router.get(f"{CREATE_URL}/t1").respond(json=succeeded("t1", host="https://cdn.test"))
+    image = router.get("https://cdn.test/t1/0.png").respond(
+        content=make_image(300, 300), headers={"Content-Type": "image/png"}
+    )
+    client.download(client.get("t1"), tmp_path)
+    assert "Authorization" not in image.calls.last.request.headers
+
+
+def test_constraints_come_from_the_spec_handed_to_the_client(make_client):
+    from kling_spec import load_resolved_spec
+
+    spec = load_resolved_spec()
+    client = make_client(spec=spec)
+    assert client.constraints == ExpandConstraints.from_spec(spec)
