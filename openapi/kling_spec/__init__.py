@@ -13,12 +13,14 @@ from ._constraints import (
     TASK_PATH,
     ExpandConstraints,
     NumberBound,
+    as_written,
     request_schema_of,
     resolve_ref,
 )
 from ._diff import SpecChange, diff_specs
 from ._errors import SpecError
 from ._files import load_resolved_spec
+from ._geometry import Canvas, expanded_canvas
 from ._images import ImageError, ImageInfo, inspect_image
 from ._overlay import apply_overlay, hoist_components
 from ._page import extract_spec_text
@@ -35,6 +37,7 @@ from ._validation import (
 
 __all__ = [
     "CREATE_PATH",
+    "Canvas",
     "INVALID_VALUE",
     "MALFORMED_REQUEST",
     "TASK_PATH",
@@ -47,10 +50,12 @@ __all__ = [
     "SpecError",
     "Violation",
     "apply_overlay",
+    "as_written",
     "check_expand_request",
     "check_image",
     "decode_image_field",
     "diff_specs",
+    "expanded_canvas",
     "extract_spec_text",
     "hoist_components",
     "inspect_image",

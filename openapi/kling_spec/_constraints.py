@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -24,6 +23,18 @@ from ._files import load_resolved_spec
 CREATE_PATH = "/kling/v1/images/editing/expand"
 TASK_PATH = CREATE_PATH + "/{task_id}"
 _SPEC_URI = "urn:kling-expand:resolved-spec"
+
+
+def as_written(value: float) -> Fraction:
+    """A JSON number exactly as it is written: ``0.1`` is one tenth, not the nearest double.
+
+    Every rule that does arithmetic on request numbers (the area limit, the
+    canvas size) goes through this, so they all agree to the last digit.
+
+    >>> as_written(0.1) == Fraction(1, 10)
+    True
+    """
+    return Fraction(repr(float(value)))
 
 
 @dataclass(frozen=True)
@@ -90,20 +101,20 @@ class ExpandConstraints:
     def ratio_fields(self) -> tuple[str, ...]:
         return self.vertical_fields + self.horizontal_fields
 
-    def area_factor(self, up: float, down: float, left: float, right: float) -> Decimal:
-        """How many times the original area the expanded canvas covers.
+    def area_factor(self, up: float, down: float, left: float, right: float) -> Fraction:
+        """How many times the original area the expanded canvas covers, exactly.
 
-        Computed in decimal on the numbers as written (``0.1`` is 0.1, not the
-        nearest binary float), so ``(1 + 0.1 + 0.1) * (1 + 0.75 + 0.75)`` is
-        exactly 3 and sits on the limit rather than just over it.
+        Computed on the numbers as written (``0.1`` is 0.1, not the nearest binary
+        float; see :func:`as_written`), so ``(1 + 0.1 + 0.1) * (1 + 0.75 + 0.75)``
+        is exactly 3 and sits on the limit rather than just over it.
 
         >>> ExpandConstraints.from_spec().area_factor(0.1, 0.1, 0.75, 0.75)
-        Decimal('3.000')
+        Fraction(3, 1)
         """
-        up_, down_, left_, right_ = (Decimal(repr(float(v))) for v in (up, down, left, right))
+        up_, down_, left_, right_ = (as_written(v) for v in (up, down, left, right))
         return (1 + up_ + down_) * (1 + left_ + right_)
 
-    def area_factor_of(self, ratios: Mapping[str, float]) -> Decimal:
+    def area_factor_of(self, ratios: Mapping[str, float]) -> Fraction:
         """:meth:`area_factor` for a mapping of ratio field name to value."""
         up, down = (ratios[name] for name in self.vertical_fields)
         left, right = (ratios[name] for name in self.horizontal_fields)
@@ -111,7 +122,7 @@ class ExpandConstraints:
 
     def area_ok(self, ratios: Mapping[str, float]) -> bool:
         """Whether the expanded canvas stays within ``max_area_factor`` times the original."""
-        return self.area_factor_of(ratios) <= Decimal(repr(self.max_area_factor))
+        return self.area_factor_of(ratios) <= as_written(self.max_area_factor)
 
     def aspect_ok(self, width: int, height: int) -> bool:
         """Whether width:height lies within the documented aspect range (exact arithmetic)."""

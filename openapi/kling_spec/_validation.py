@@ -141,7 +141,7 @@ def check_expand_request(
                 Violation(
                     "expansion",
                     f"(1 + {' + '.join(constraints.vertical_fields)}) * "
-                    f"(1 + {' + '.join(constraints.horizontal_fields)}) is {factor}; "
+                    f"(1 + {' + '.join(constraints.horizontal_fields)}) is {float(factor):.6g}; "
                     f"the max_area_factor is {constraints.max_area_factor:g}",
                 )
             )

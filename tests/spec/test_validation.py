@@ -1,7 +1,6 @@
 """check_expand_request gives the spec's verdict: JSON Schema plus x-kling-constraints."""
 
 import base64
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from kling_spec import (
     ExpandConstraints,
     ImageInfo,
     RequestInvalid,
+    as_written,
     check_expand_request,
     check_image,
     decode_image_field,
@@ -77,7 +77,7 @@ def test_an_area_factor_exactly_at_the_limit_passes_and_just_over_it_fails() -> 
     at_limit = body(**{left_name: half, right_name: half})
     over = body(**{left_name: half, right_name: half + 0.01})
 
-    assert C.area_factor_of(at_limit) == Decimal(repr(C.max_area_factor))
+    assert C.area_factor_of(at_limit) == as_written(C.max_area_factor)
     assert check_expand_request(at_limit, C) == []
     (violation,) = check_expand_request(over, C)
     assert violation.field == "expansion"
@@ -138,3 +138,15 @@ def test_an_oversized_upload_is_refused_before_it_is_decoded() -> None:
 
     with pytest.raises(RequestInvalid, match="max_bytes"):
         decode_image_field(too_long, C)
+
+
+def test_a_vanishingly_small_ratio_still_counts_against_the_area_limit() -> None:
+    # Given a body exactly on the area limit, one more tiny ratio must tip it over:
+    # fixed-precision decimal arithmetic would round 1 + 1e-200 back to 1.
+    left_name, right_name = C.horizontal_fields
+    up_name = C.vertical_fields[0]
+    half = (C.max_area_factor - 1) / 2
+    on_limit = body(**{left_name: half, right_name: half})
+
+    assert check_expand_request(on_limit, C) == []
+    assert fields_of({**on_limit, up_name: 1e-200}) == ["expansion"]
