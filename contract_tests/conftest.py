@@ -1,19 +1,35 @@
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kling_spec import load_resolved_spec
 
-from .oracle import SpecOracle
+from .oracle import SpecBounds, SpecOracle
 from .spec_variants import SPEC_CHANGES, SpecChange
+
+ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM_SPEC_PATH = ROOT / "openapi" / "upstream" / "kling-image-expansion.yaml"
 
 
 @pytest.fixture(scope="session")
 def resolved_spec() -> dict[str, Any]:
     """The shipped resolved spec. Shared: never edit it, take a copy."""
     return load_resolved_spec()
+
+
+@pytest.fixture(scope="session")
+def published_bounds(resolved_spec) -> SpecBounds:
+    return SpecBounds.read(resolved_spec)
+
+
+@pytest.fixture(scope="session")
+def upstream_spec() -> dict[str, Any]:
+    """CometAPI's published spec, exactly as vendored. Shared: never edit it."""
+    return yaml.safe_load(UPSTREAM_SPEC_PATH.read_text("utf-8"))
 
 
 @pytest.fixture

@@ -145,10 +145,12 @@ class SpecOracle:
         registry = jsonschema_rs.Registry(
             [(_SPEC_URI, dict(spec))], draft=jsonschema_rs.Draft202012
         )
+        request = {"$ref": f"{_SPEC_URI}#{self.bounds.request_pointer}"}
         self._validator = jsonschema_rs.validator_for(
-            {"$ref": f"{_SPEC_URI}#{self.bounds.request_pointer}"},
-            registry=registry,
-            validate_formats=False,
+            request, registry=registry, validate_formats=False
+        )
+        self._format_validator = jsonschema_rs.validator_for(
+            request, registry=registry, validate_formats=True
         )
 
     def judge(self, body: Any) -> Verdict:
@@ -162,6 +164,11 @@ class SpecOracle:
                 constraints.add("max_area_factor")
             constraints |= self._image_problems(body[self.bounds.image_field])
         return Verdict(schema_fields, frozenset(constraints))
+
+    def format_breaches(self, body: Any) -> frozenset[str]:
+        """Fields whose value breaks a ``format`` the spec states, were formats asserted."""
+        errors = self._format_validator.iter_errors(body)
+        return frozenset(_error_field(e) for e in errors if e.kind.name == "format")
 
     def _image_problems(self, value: str) -> set[str]:
         if value.startswith(("http://", "https://")):

@@ -94,3 +94,17 @@ def test_every_missing_required_field_is_named(resolved_spec) -> None:
     # Then kling_spec names both, as the independent oracle does
     named = {v.field for v in shared_violations(case.body(), ExpandConstraints.from_spec())}
     assert named == set(oracle.judge(case.body()).schema_fields) == {first, second}
+
+
+def test_an_area_factor_over_the_limit_by_a_tiny_ratio_is_refused(resolved_spec) -> None:
+    # Given a request whose only excess is a tiny ratio on top of an at-limit expansion
+    oracle = SpecOracle(resolved_spec)
+    bounds = oracle.bounds
+    at_limit = next(c for c in boundary_cases(bounds) if c.label.startswith("area factor at"))
+    # (far below the 28 digits of Python's default decimal context)
+    case = at_limit.with_fields("tiny excess", **{bounds.vertical[1]: 1e-200})
+
+    # Then both readings of the spec refuse it for the area limit
+    assert oracle.judge(case.body()).constraints == {"max_area_factor"}
+    named = {v.field for v in shared_violations(case.body(), ExpandConstraints.from_spec())}
+    assert named == {"expansion"}
