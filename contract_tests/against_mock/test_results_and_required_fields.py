@@ -16,7 +16,7 @@ from kling_expand import InputValidationError
 
 from ..oracle import SpecOracle
 from ..strategies import baseline_case, valid_request_cases
-from .conftest import last_seq
+from .mocking import last_seq
 
 # Each task renders up to n canvases: three keep the property quick while still
 # covering several indices (n's full range is covered by the agreement property).

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import schemathesis
 import yaml
-from hypothesis import settings
+from hypothesis import HealthCheck, Phase, settings
 
 from kling_mock import DEFAULT_DEV_KEY, MockKling
 from kling_spec import TASK_PATH, load_resolved_spec
@@ -26,7 +26,8 @@ from ..schemathesis_checks import (
     builtin_check,
     positive_data_acceptance_for,
 )
-from .conftest import never_fetch
+from ..strategies import URL_IMAGE
+from .mocking import never_fetch
 
 # Where the loopback run's schema points until a test passes the server's real
 # URL: a port nothing listens on, so a call that forgot base_url fails locally.
@@ -49,9 +50,9 @@ AUTHENTICATED = schemathesis.Config.from_dict(
 )
 
 
-def in_process(spec: dict) -> schemathesis.BaseSchema:
+def in_process(spec: dict, mock: MockKling = MOCK) -> schemathesis.BaseSchema:
     schema = schemathesis.openapi.from_dict(copy.deepcopy(spec), config=AUTHENTICATED)
-    schema.app = MOCK.app
+    schema.app = mock.app
     return schema
 
 
@@ -62,6 +63,11 @@ def on_loopback(spec: dict) -> schemathesis.BaseSchema:
 
 
 resolved_asgi = in_process(RESOLVED_SPEC)
+# The stateful run gets a mock of its own, emptied before each scenario: which
+# rules can run depends on what the server holds, and Hypothesis requires the
+# same choices to meet the same state.
+STATEFUL_MOCK = MockKling(fetch_transport=httpx.MockTransport(never_fetch))
+resolved_stateful = in_process(RESOLVED_SPEC, STATEFUL_MOCK)
 resolved_http = on_loopback(RESOLVED_SPEC)
 upstream_asgi = in_process(yaml.safe_load(UPSTREAM_SPEC_PATH.read_text("utf-8")))
 
@@ -112,12 +118,24 @@ def test_the_mock_meets_the_verbatim_upstream_spec(case) -> None:
     )
 
 
+@resolved_stateful.hook("map_body")
+def image_by_url(context, body):
+    """Stateful scenarios need creates that succeed: the image becomes a URL (the mock makes
+    up its picture). Only the string's content changes, so no case changes validity."""
+    if isinstance(body, dict) and isinstance(body.get(ORACLE.bounds.image_field), str):
+        return {**body, ORACLE.bounds.image_field: URL_IMAGE}
+    return body
+
+
 def test_the_stateful_run_follows_create_to_get() -> None:
     # Given a state machine over the resolved spec, with the checks above,
     # noting which tasks the creates returned and which the gets found
     created, fetched = set(), set()
 
-    class CreateThenGet(resolved_asgi.as_state_machine()):  # type: ignore[misc]
+    class CreateThenGet(resolved_stateful.as_state_machine()):  # type: ignore[misc]
+        def setup(self):
+            STATEFUL_MOCK.reset()
+
         def after_call(self, response, case):
             super().after_call(response, case)
             if response.status_code == 200 and case.method == "POST":
@@ -134,8 +152,13 @@ def test_the_stateful_run_follows_create_to_get() -> None:
                 recorder=self.recorder,
             )
 
-    # When it runs (examples per the Hypothesis profile)
-    CreateThenGet.run(settings=settings())
+    # When it runs: examples per the Hypothesis profile; as Schemathesis does for
+    # its state machines, generate only (a scenario depends on the server's state,
+    # so replaying or shrinking one is not reproducible) and no health checks
+    # (each rule draws a whole API request)
+    CreateThenGet.run(
+        settings=settings(phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    )
 
     # Then some get, following the link, found a task a create in the run made
     assert created & fetched

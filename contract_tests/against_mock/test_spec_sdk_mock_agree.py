@@ -17,7 +17,7 @@ from ..oracle import SpecOracle
 from ..sdk_calls import SdkCaller
 from ..spec_variants import OBSERVABLE_CHANGES
 from ..strategies import RequestCase, baseline_case, pin_boundaries, request_cases
-from .conftest import last_seq
+from .mocking import last_seq
 
 
 def sdk_arguments(case: RequestCase, oracle: SpecOracle) -> dict:
