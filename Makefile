@@ -81,5 +81,10 @@ update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=
 mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
 	$(BIN)/kling-mock serve --host 127.0.0.1 --port 4010
 
+# Starts the mock on a free loopback port, runs `kling-expand run` on the shipped
+# sample photo through it, and prints the expanded image and the before/after sheet.
+demo: $(STAMP) ## expand the sample photo against the embedded mock server
+	$(BIN)/kling-expand demo --out out/demo
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

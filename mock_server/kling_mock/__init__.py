@@ -11,7 +11,6 @@ from ._clock import MockClock
 from ._config import DEFAULT_DEV_KEY, MockConfig
 from ._errors import BodyTooLarge, MockError, RequestRefused, TaskNotFound, Unauthenticated
 from ._faults import SCENARIO_HEADER, SCENARIOS
-from ._geometry import Canvas, expanded_canvas
 from ._journal import JournalEntry
 from ._mock import MockKling
 from ._server import ServerThread
@@ -23,7 +22,6 @@ __all__ = [
     "SCENARIOS",
     "SCENARIO_HEADER",
     "BodyTooLarge",
-    "Canvas",
     "Delivery",
     "JournalEntry",
     "MockClock",
@@ -37,5 +35,4 @@ __all__ = [
     "Unauthenticated",
     "create_app",
     "error_response",
-    "expanded_canvas",
 ]

@@ -131,7 +131,7 @@ async def create_task(request: Request) -> Response:
     account, scenario = await _enter(request)
     _require_json(request)
     raw = await _read_body(request, service.max_body_bytes, service)
-    body = parse_json_body(raw)
+    body = parse_json_body(raw, service.config.max_json_depth)
     request.state.journal_body = summarize_body(body)
     task = await service.create(
         account,
@@ -275,7 +275,7 @@ class JournalMiddleware:
                 time_ms=self.service.clock.now_ms(),
                 method=scope["method"],
                 path=path,
-                query=scope.get("query_string", b"").decode("latin-1"),
+                query=scope.get("query_string", b"")[:_RAW_BODY_PREFIX].decode("latin-1"),
                 headers=redact_headers(headers),
                 body=body,
                 status=status,

@@ -10,6 +10,7 @@ import uvicorn
 
 from ._app import ADMIN_PREFIX, create_app
 from ._config import DEFAULT_DEV_KEY, MockConfig
+from ._faults import SCENARIOS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
         help="fetch images from / post callbacks to this host (default: loopback only)",
     )
     serve.add_argument(
+        "--fault-rate",
+        action="append",
+        metavar="SCENARIO=RATE",
+        help=f"answer this share of API requests with a fault scenario ({', '.join(SCENARIOS)})",
+    )
+    serve.add_argument("--public-base-url", help="base of result URLs (default: as requested)")
+    serve.add_argument(
         "--frozen-clock",
         action="store_true",
         help=f"time moves only through POST {ADMIN_PREFIX}/clock/advance",
@@ -54,6 +62,17 @@ def _keys(values: Sequence[str] | None) -> dict[str, str]:
     return keys
 
 
+def _rates(values: Sequence[str] | None) -> dict[str, float]:
+    rates: dict[str, float] = {}
+    for value in values or ():
+        name, _, rate = value.partition("=")
+        try:
+            rates[name] = float(rate)
+        except ValueError:
+            raise SystemExit(f"--fault-rate {value!r}: expected SCENARIO=RATE") from None
+    return rates
+
+
 def config_from_args(args: argparse.Namespace) -> MockConfig:
     """The MockConfig a command line asks for."""
     return MockConfig(
@@ -64,13 +83,20 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         callback_secret=args.callback_secret,
         fetch_allowlist=tuple(args.allow_host or MockConfig.fetch_allowlist),
         clock_frozen=args.frozen_clock,
+        fault_rates=_rates(args.fault_rate),
+        public_base_url=args.public_base_url,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = config_from_args(args)
+    try:
+        app = create_app(config)
+    except ValueError as exc:
+        print(f"kling-mock: {exc}", file=sys.stderr)
+        return 2
     keys = ", ".join(config.api_keys)
     print(f"kling-mock on http://{args.host}:{args.port} (keys: {keys})", file=sys.stderr)
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -36,20 +36,26 @@ class MockConfig:
     #: ``external_task_id`` query; ``list_filter_and_path``: the get path resolves it too
     #: (when no task has that task_id), as Kling documents.
     external_id_lookup: ExternalIdLookup = "list_filter_and_path"
+    #: The request schema allows properties it does not name, so by default the mock
+    #: ignores them as the service must; ``True`` refuses them (400/1201) to catch typos.
+    reject_unknown_fields: bool = False
     #: Whether the clock starts frozen (moves only when advanced: tests) or follows
     #: real time (``kling-mock serve``). It starts at ``clock_start`` (Unix seconds) or now.
     clock_frozen: bool = True
     clock_start: float | None = None
     #: seed for task ids, request ids, synthetic images and fault rates.
     seed: int = 0
-    #: task store bounds: the oldest tasks are evicted past either cap, and any task
+    #: task store bounds: the oldest tasks are evicted past either cap (stored bytes count
+    #: uploads, external_task_id and callback_url), and any task
     #: older than ``task_ttl_seconds`` (by the mock's clock) disappears.
     max_tasks: int = 10_000
-    max_source_bytes: int = 256 * 1024 * 1024
+    max_stored_bytes: int = 256 * 1024 * 1024
     task_ttl_seconds: float = 30 * 24 * 3600
     #: request bodies larger than this are refused with 413 before being read whole;
     #: ``None`` derives it from the spec: the largest base64 image plus room for the rest.
     max_body_bytes: int | None = None
+    #: JSON nested deeper than this is refused (400/1200); no valid request comes close.
+    max_json_depth: int = 32
     #: the most pixels the mock decodes in a source image (the spec sets no such limit).
     max_source_pixels: int = 4096 * 4096
     #: byte budget of rendered result images kept for repeated downloads.

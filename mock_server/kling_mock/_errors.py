@@ -50,8 +50,15 @@ class RequestRefused(MockError):
     def __init__(self, violations: Sequence[Violation]) -> None:
         codes = {v.code for v in violations}
         code = MALFORMED_REQUEST if MALFORMED_REQUEST in codes else min(codes)
-        super().__init__(400, code, "; ".join(v.message for v in violations))
+        super().__init__(400, code, "; ".join(_shortened(v.message) for v in violations))
         self.violations = tuple(violations)
+
+
+def _shortened(message: str, limit: int = 500) -> str:
+    # Schema messages quote the offending value: a huge value must not make a huge answer.
+    return (
+        message if len(message) <= limit else message[: limit - 20] + f"... ({len(message)} chars)"
+    )
 
 
 class Unauthenticated(MockError):

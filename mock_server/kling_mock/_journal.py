@@ -10,6 +10,7 @@ from typing import Any
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 _LONG_TEXT = 200
+_MAX_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -45,22 +46,27 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
             scheme, _, secret = value.partition(" ")
             shown = secret[-4:] if len(secret) >= 12 else ""
             value = f"{scheme} ***{shown}" if secret else "***"
-        redacted[lowered] = value
+        redacted[lowered] = value if len(value) <= _LONG_TEXT else value[:_LONG_TEXT] + "..."
     return redacted
 
 
-def summarize_body(value: Any) -> Any:
-    """A JSON body with long strings (base64 images) cut short, so the journal stays small.
+def summarize_body(value: Any, depth: int = 0) -> Any:
+    """A JSON body with long strings (base64 images) cut short and deep nesting elided,
+    so the journal stays small.
 
     >>> summarize_body({"image": "A" * 1000, "n": 2})
     {'image': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA... (1000 chars)', 'n': 2}
+    >>> summarize_body([[[[[[[[[[1]]]]]]]]]])
+    [[[[[[[[['...']]]]]]]]]
     """
     if isinstance(value, str) and len(value) > _LONG_TEXT:
         return f"{value[:40]}... ({len(value)} chars)"
+    if isinstance(value, Mapping | list) and depth >= _MAX_DEPTH:
+        return ["..."]
     if isinstance(value, Mapping):
-        return {str(key): summarize_body(item) for key, item in list(value.items())[:50]}
+        return {str(k): summarize_body(v, depth + 1) for k, v in list(value.items())[:50]}
     if isinstance(value, list):
-        return [summarize_body(item) for item in value[:50]]
+        return [summarize_body(item, depth + 1) for item in value[:50]]
     return value
 
 

@@ -43,3 +43,13 @@ def kling_mock_client(
     key = next(iter(kling_mock.config.api_keys))
     with httpx.Client(base_url=kling_mock_server.base_url, headers=kling_mock.headers(key)) as c:
         yield c
+
+
+@pytest.fixture
+def kling_mock_async_client(kling_mock: MockKling) -> httpx.AsyncClient:
+    """The async twin: an httpx.AsyncClient calling the mock in process (no socket).
+
+    It holds no connection, so a test may use it directly or inside ``async with``.
+    """
+    key = next(iter(kling_mock.config.api_keys))
+    return kling_mock.async_client(api_key=key)

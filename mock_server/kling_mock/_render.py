@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
 
-from ._geometry import Canvas
+from kling_spec import Canvas
+
 from ._store import SourceImage
 
 # The border is built at this many pixels on the longer side, then scaled up: the
@@ -153,10 +154,13 @@ class RenderCache:
                 cached = self._lookup(key)
             if cached is not None:
                 return cached
-            data = render()
-            with self._lock:
-                self._store(key, data)
-                self._key_locks.pop(key, None)
+            try:
+                data = render()
+                with self._lock:
+                    self._store(key, data)
+            finally:
+                with self._lock:
+                    self._key_locks.pop(key, None)
             return data
 
     def clear(self) -> None:

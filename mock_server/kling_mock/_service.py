@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import json
@@ -26,6 +27,7 @@ from kling_spec import (
     check_expand_request,
     check_image,
     decode_image_field,
+    expanded_canvas,
     inspect_image,
     load_resolved_spec,
     resolve_ref,
@@ -37,8 +39,6 @@ from ._config import MockConfig
 from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, malformed
 from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
-from ._formats import format_violations
-from ._geometry import expanded_canvas
 from ._journal import Journal
 from ._render import RenderCache, encode_png, expand_image, source_pixels, watermarked
 from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, TaskStore
@@ -62,8 +62,33 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_json_body(raw: bytes) -> Any:
-    """The body as JSON, refusing NaN/Infinity tokens and numbers beyond float range.
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate escape such as "\\ud800"
+        return False
+    return True
+
+
+def _shape(value: Any) -> tuple[int, bool]:
+    """How deeply containers nest in a parsed JSON value, and whether every string (keys
+    included) is valid Unicode. Iterative, so no value can exhaust the recursion limit."""
+    deepest, unicode_ok, pending = 0, True, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, str):
+            unicode_ok = unicode_ok and _is_unicode(item)
+        elif isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return deepest, unicode_ok
+
+
+def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
+    """The body as JSON, refusing NaN/Infinity tokens, numbers beyond float range, strings
+    that are not Unicode (unpaired surrogate escapes) and nesting deeper than ``max_depth``
+    (which would only exhaust the checks that follow).
 
     >>> parse_json_body(b'{"n": 3.0}')
     {'n': 3.0}
@@ -71,9 +96,15 @@ def parse_json_body(raw: bytes) -> Any:
     if not raw.strip():
         raise malformed("the request body is empty; expected a JSON object")
     try:
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise malformed(f"the request body is not valid JSON ({exc})") from None
+    depth, unicode_ok = _shape(body)
+    if depth > max_depth:
+        raise malformed(f"the request body nests deeper than this server's max_depth {max_depth}")
+    if not unicode_ok:
+        raise malformed("the request body is not valid JSON (a string holds an unpaired surrogate)")
+    return body
 
 
 class QueryParameter:
@@ -138,6 +169,13 @@ class MockService:
         self.config = config = config or MockConfig()
         self.spec: Mapping[str, Any] = spec if spec is not None else load_resolved_spec()
         self.constraints = ExpandConstraints.from_spec(spec)
+        # Compile the request schema now: a broken spec fails at start-up, not on a request.
+        _ = self.constraints.request_validator
+        self._known_fields = (
+            frozenset(self.constraints.request_schema.get("properties", {}))
+            if config.reject_unknown_fields
+            else None
+        )
         self.clock = clock or MockClock(config.clock_start, frozen=config.clock_frozen)
         self.fetch_transport = fetch_transport
         self.callback_transport = callback_transport
@@ -146,7 +184,7 @@ class MockService:
         self.list_parameters = query_parameters(self.spec, CREATE_PATH, "get")
         self.store = TaskStore(
             max_tasks=config.max_tasks,
-            max_source_bytes=config.max_source_bytes,
+            max_stored_bytes=config.max_stored_bytes,
             ttl_ms=int(config.task_ttl_seconds * 1000),
         )
         self.renders = RenderCache(config.render_cache_bytes)
@@ -161,7 +199,7 @@ class MockService:
             allowed=self.allowed_url,
         )
         self._random = random.Random(config.seed)
-        self._events: list[tuple[int, int, str, str]] = []
+        self._events: list[tuple[int, int, str, int]] = []
         self._event_seq = 0
         self._lock = threading.Lock()
 
@@ -194,6 +232,17 @@ class MockService:
 
     # --- create -------------------------------------------------------------------
 
+    def _unknown_fields(self, body: Mapping[str, Any]) -> list[Violation]:
+        """Fields the spec does not name, when the config asks for them to be refused."""
+        if self._known_fields is None:
+            return []
+        known = ", ".join(sorted(self._known_fields))
+        return [
+            Violation(name, f"{name} is not a field of the request (properties: {known})")
+            for name in body
+            if name not in self._known_fields
+        ]
+
     async def create(
         self, account: str, body: Any, base_url: str, *, fails: bool = False, blocked: bool = False
     ) -> Task:
@@ -203,9 +252,7 @@ class MockService:
         accepts it and lets the task end ``failed``.
         """
         constraints = self.constraints
-        violations = check_expand_request(body, constraints) or list(
-            format_violations(body, constraints)
-        )
+        violations = check_expand_request(body, constraints) or self._unknown_fields(body)
         if violations:
             raise RequestRefused(violations)
         source = await self._source(body[constraints.image_field])
@@ -252,9 +299,13 @@ class MockService:
         self.store.add(task, now_ms)
         if task.callback_url is not None:
             with self._lock:
-                for at_ms, status in task.schedule:
+                for step, (at_ms, _) in enumerate(task.schedule):
                     self._event_seq += 1
-                    heapq.heappush(self._events, (at_ms, self._event_seq, task.task_id, status))
+                    heapq.heappush(self._events, (at_ms, self._event_seq, task.task_id, step))
+                if len(self._events) > 2 * len(task.schedule) * self.config.max_tasks:
+                    # Evicted tasks leave their future status changes behind: drop them.
+                    self._events = [e for e in self._events if self.store.contains_id(e[2])]
+                    heapq.heapify(self._events)
         return task
 
     async def _source(self, image: str) -> SourceImage:
@@ -267,7 +318,9 @@ class MockService:
         if data is None:
             if not self.allowed_url(image):
                 width, height = self.config.synthetic_size
-                return SourceImage(None, width, height, synthetic_seed=image)
+                # The URL only seeds the picture: keep its digest, not a URL of any length.
+                seed = hashlib.sha256(image.encode()).hexdigest()
+                return SourceImage(None, width, height, synthetic_seed=seed)
             max_bytes = self.config.fetch_max_bytes or constraints.image_max_bytes
             try:
                 data = await fetch_bytes(
@@ -317,10 +370,12 @@ class MockService:
         start = (page - 1) * size
         return list(itertools.islice(self.store.newest_first(account, now_ms), start, start + size))
 
-    def record(self, task: Task, at_ms: int | None = None) -> dict[str, Any]:
-        """The task record as Kling sends it, at ``at_ms`` (default: now)."""
-        at_ms = self.clock.now_ms() if at_ms is None else at_ms
-        status, since_ms = task.status_at(at_ms)
+    def record(self, task: Task, step: int | None = None) -> dict[str, Any]:
+        """The task record as Kling sends it: now, or as it was at a step of its schedule."""
+        if step is None:
+            status, since_ms = task.status_at(self.clock.now_ms())
+        else:
+            since_ms, status = task.schedule[step]
         record: dict[str, Any] = {
             "task_id": task.task_id,
             "task_status": status,
@@ -376,6 +431,11 @@ class MockService:
 
     # --- time ------------------------------------------------------------------------
 
+    @property
+    def scheduled_callbacks(self) -> int:
+        """Status changes still to come for tasks with a callback_url."""
+        return len(self._events)
+
     def queue_due_callbacks(self) -> None:
         """Turn every status change up to now into a pending callback delivery."""
         now_ms = self.clock.now_ms()
@@ -383,12 +443,12 @@ class MockService:
             with self._lock:
                 if not self._events or self._events[0][0] > now_ms:
                     return
-                at_ms, _, task_id, status = heapq.heappop(self._events)
+                at_ms, _, task_id, step = heapq.heappop(self._events)
             task = self.store.find(task_id)
             if task is not None and task.callback_url is not None:
-                self.callbacks.add(
-                    task_id, status, task.callback_url, self.record(task, at_ms), at_ms
-                )
+                record = self.record(task, step)
+                status = record["task_status"]
+                self.callbacks.add(task_id, status, task.callback_url, record, at_ms)
 
     def _take_due_deliveries(self) -> list[Delivery]:
         self.queue_due_callbacks()

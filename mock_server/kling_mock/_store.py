@@ -45,6 +45,12 @@ class Task:
     failure_message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def stored_bytes(self) -> int:
+        """What this task holds that a client chose the size of: upload and free-text ids."""
+        texts = (self.external_task_id or "", self.callback_url or "")
+        return self.source.size_bytes + sum(len(text) for text in texts)
+
     def status_at(self, now_ms: int) -> tuple[str, int]:
         """The status at ``now_ms`` and when it began."""
         current = self.schedule[0]
@@ -56,15 +62,15 @@ class Task:
 
 
 class TaskStore:
-    """Tasks by id, per account, newest last; bounded by count, bytes and age.
+    """Tasks by id, per account, newest last; bounded by count, stored bytes and age.
 
     The oldest tasks go first when a cap is reached; a task past its TTL is gone
     (it "does not exist", as for another account's task).
     """
 
-    def __init__(self, *, max_tasks: int, max_source_bytes: int, ttl_ms: int) -> None:
+    def __init__(self, *, max_tasks: int, max_stored_bytes: int, ttl_ms: int) -> None:
         self._max_tasks = max_tasks
-        self._max_bytes = max_source_bytes
+        self._max_bytes = max_stored_bytes
         self._ttl_ms = ttl_ms
         self._tasks: OrderedDict[str, Task] = OrderedDict()
         self._by_account: dict[str, OrderedDict[str, Task]] = {}
@@ -76,7 +82,7 @@ class TaskStore:
         return len(self._tasks)
 
     @property
-    def source_bytes(self) -> int:
+    def stored_bytes(self) -> int:
         return self._bytes
 
     def add(self, task: Task, now_ms: int) -> None:
@@ -86,7 +92,7 @@ class TaskStore:
             self._by_account.setdefault(task.account, OrderedDict())[task.task_id] = task
             if task.external_task_id is not None:
                 self._by_external[(task.account, task.external_task_id)] = task
-            self._bytes += task.source.size_bytes
+            self._bytes += task.stored_bytes
             while len(self._tasks) > self._max_tasks or (
                 self._bytes > self._max_bytes and len(self._tasks) > 1
             ):
@@ -143,4 +149,4 @@ class TaskStore:
             del self._by_account[task.account]
         if task.external_task_id is not None:
             self._by_external.pop((task.account, task.external_task_id), None)
-        self._bytes -= task.source.size_bytes
+        self._bytes -= task.stored_bytes

@@ -18,6 +18,7 @@ from ._constraints import (
     resolve_ref,
 )
 from ._diff import SpecChange, diff_specs
+from ._error_codes import ErrorCode, error_codes, gateway_retryable_statuses
 from ._errors import SpecError
 from ._files import load_resolved_spec
 from ._geometry import Canvas, expanded_canvas
@@ -37,10 +38,11 @@ from ._validation import (
 
 __all__ = [
     "CREATE_PATH",
-    "Canvas",
     "INVALID_VALUE",
     "MALFORMED_REQUEST",
     "TASK_PATH",
+    "Canvas",
+    "ErrorCode",
     "ExpandConstraints",
     "ImageError",
     "ImageInfo",
@@ -55,8 +57,10 @@ __all__ = [
     "check_image",
     "decode_image_field",
     "diff_specs",
+    "error_codes",
     "expanded_canvas",
     "extract_spec_text",
+    "gateway_retryable_statuses",
     "hoist_components",
     "inspect_image",
     "is_image_url",

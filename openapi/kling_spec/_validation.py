@@ -25,6 +25,9 @@ from ._images import ImageInfo
 
 MALFORMED_REQUEST = 1200
 INVALID_VALUE = 1201
+# Beyond this nesting a body is refused before the schema walks it (which recurses);
+# the request schema itself nests two levels.
+MAX_NESTING = 64
 _URL_PREFIXES = ("http://", "https://")
 
 
@@ -132,7 +135,11 @@ def check_expand_request(
     """
     if not isinstance(body, Mapping):
         return [Violation("", "the request body must be a JSON object", MALFORMED_REQUEST)]
-    found = [_schema_violation(error) for error in _validator(constraints).iter_errors(body)]
+    if _nesting(body) > MAX_NESTING:
+        return [
+            Violation("", f"the request body nests deeper than {MAX_NESTING}", MALFORMED_REQUEST)
+        ]
+    found = [_schema_violation(error) for error in constraints.request_validator.iter_errors(body)]
     found.sort(key=lambda v: v.field)
     if not found:
         if not constraints.area_ok(body):
@@ -150,14 +157,45 @@ def check_expand_request(
     return found
 
 
+def _nesting(value: Any) -> int:
+    """How deep objects and arrays nest in ``value``, without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, Mapping | list):
+            deepest = max(deepest, level)
+            if level <= MAX_NESTING:
+                children = item.values() if isinstance(item, Mapping) else item
+                pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+# How each keyword's limit is put into words: the field, what it is, the limit's name.
+_LIMIT_WORDS: dict[str, tuple[str, Any]] = {
+    "maximum": ("is {value}", "maximum"),
+    "minimum": ("is {value}", "minimum"),
+    "exclusiveMaximum": ("is {value}", "exclusiveMaximum"),
+    "exclusiveMinimum": ("is {value}", "exclusiveMinimum"),
+    "maxLength": ("is {length} characters long", "maxLength"),
+    "minLength": ("is {length} characters long", "minLength"),
+}
+
+
 def _schema_violation(error: Any) -> Violation:
     path = ".".join(str(part) for part in error.absolute_path)
+    name = path or "body"
     if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in error.instance]
+        missing = [key for key in error.validator_value if key not in error.instance]
         name = ".".join(filter(None, [path, missing[0] if missing else ""]))
         return Violation(name, f"{name} is required")
-    return Violation(path, f"{path or 'body'}: {error.message}")
-
-
-def _validator(constraints: ExpandConstraints) -> Any:
-    return constraints.request_validator
+    if error.validator in _LIMIT_WORDS:
+        shape, limit = _LIMIT_WORDS[error.validator]
+        instance = error.instance
+        length = len(instance) if isinstance(instance, str) else 0
+        what = shape.format(value=instance, length=length)
+        return Violation(path, f"{name} {what}; the {limit} is {error.validator_value}")
+    if error.validator == "format":
+        return Violation(path, f"{name} is not a valid {error.validator_value}")
+    # Other messages quote the value: keep a huge one from flooding the answer.
+    message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
+    return Violation(path, f"{name}: {message}")

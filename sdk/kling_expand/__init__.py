@@ -30,7 +30,6 @@ from ._client import (
     SaveOptions,
     WaitParams,
 )
-from ._core import PollPolicy
 from ._exceptions import (
     KLING_ERROR_CODES,
     RETRYABLE_STATUSES,
@@ -67,6 +66,7 @@ from ._images import (
     ratios_for_canvas,
 )
 from ._models import ResultImage, SavedImage, Task
+from ._polling import PollPolicy
 from ._retry import Clock, RetryPolicy, SystemClock
 from ._webhooks import parse_callback, sign_callback, verify_callback
 

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
 
-from ._core import IMAGE_SUFFIXES
+from ._downloads import saved_file
 from ._exceptions import (
     InputValidationError,
     InvalidRequestError,
     KlingError,
+    NotFoundError,
     PolicyError,
     TaskFailedError,
 )
@@ -197,14 +198,6 @@ async def expand_many(
 
 
 _FINAL_ERRORS = (TaskFailedError, InputValidationError, InvalidRequestError, PolicyError)
-_TYPES = {suffix: content_type for content_type, suffix in IMAGE_SUFFIXES.items()}
-
-
-def _saved_file(path: Path) -> SavedImage:
-    index = int(path.stem.rsplit("_", 1)[-1]) if "_" in path.stem else 0
-    return SavedImage(
-        index, path, _TYPES.get(path.suffix, "application/octet-stream"), path.stat().st_size
-    )
 
 
 class _ItemRunner:
@@ -230,7 +223,7 @@ class _ItemRunner:
             return BatchOutcome(key, "failed", entry.task_id, error=entry.failed, resumed=True)
         if entry.saved and entry.files and all(Path(f).is_file() for f in entry.files):
             self.emit(BatchEvent(key, "skipped"))
-            files = tuple(_saved_file(Path(f)) for f in entry.files)
+            files = tuple(saved_file(Path(f)) for f in entry.files)
             return BatchOutcome(key, "saved", entry.task_id, files, resumed=True)
         try:
             task_id = entry.task_id or await self._submit(item, key, entry)
@@ -251,9 +244,10 @@ class _ItemRunner:
     async def _submit(self, item: BatchItem, key: str, entry: _Entry) -> str:
         if entry.external_task_id is not None:
             # The create may have landed before the crash: find it rather than pay again.
+            # If the lookup fails the item stays unresolved (an error a rerun resumes).
             try:
-                task = await self.client.get_by_external_id(entry.external_task_id)
-            except KlingError:
+                task: Task | None = await self.client.get_by_external_id(entry.external_task_id)
+            except NotFoundError:
                 task = None
             if task is not None:
                 self.journal.record(key, "submitted", task_id=task.id)
@@ -262,7 +256,14 @@ class _ItemRunner:
         external = external or self.client._settings.new_external_id()
         self.journal.record(key, "submitting", external_task_id=external)
         params = {**item.params, "external_task_id": external}
-        task = await self.client.submit(item.image, **params)  # type: ignore[arg-type]
+        # An item that was being submitted before may have landed after the lookup:
+        # then the service refuses the resend's duplicate id and the task is found.
+        plan, _, _ = self.client._submit_plan(
+            item.image,
+            params,  # type: ignore[arg-type]
+            may_exist=entry.external_task_id is not None,
+        )
+        task = await self.client._driver.run(plan)
         self.journal.record(key, "submitted", task_id=task.id)
         self.emit(BatchEvent(key, "submitted", task))
         return task.id

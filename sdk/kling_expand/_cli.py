@@ -8,6 +8,7 @@ Commands::
     kling-expand status TASK [--external]
     kling-expand list [--limit N]
     kling-expand mock [ARGS...]        (the offline mock server; ARGS go to ``kling-mock serve``)
+    kling-expand demo [--out DIR]      (start the mock, run the sample photo through it)
 
 The key comes from ``COMETAPI_KEY`` (or ``--api-key-env NAME``), the service from
 ``KLING_BASE_URL`` or ``--base-url``. Progress goes to stderr, results to stdout
@@ -28,7 +29,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -55,7 +56,7 @@ from ._exceptions import (
     TaskFailedError,
     WaitTimeoutError,
 )
-from ._images import Ratios, compose_before_after, ratios_for_aspect
+from ._images import ANCHORS, Ratios, compose_before_after, ratios_for_aspect
 from ._models import Task
 
 # Exception class -> exit status; the first match in order wins.
@@ -119,7 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     sides.add_argument("--all", type=_ratio, metavar="R", help="the same ratio on all four sides")
     sides.add_argument("--aspect", metavar="W:H", help="the largest canvas with this aspect")
     run.add_argument(
-        "--anchor", default="center", help="where the original sits with --aspect (center, top...)"
+        "--anchor",
+        default="center",
+        choices=ANCHORS,
+        help="where the original sits with --aspect (default: center)",
     )
     run.add_argument("--prompt", help="what to paint in the new area")
     run.add_argument("-n", type=int, dest="n", help="how many results per image")
@@ -144,6 +148,11 @@ def _parser() -> argparse.ArgumentParser:
         "mock", help="start the offline mock server (arguments go to kling-mock serve)"
     )
     mock.add_argument("mock_args", nargs=argparse.REMAINDER, help="e.g. --port 4010")
+
+    demo = commands.add_parser(
+        "demo", help="start the mock and expand the shipped sample photo through it"
+    )
+    demo.add_argument("--out", default="out/demo", help="where results go (default: out/demo)")
     return parser
 
 
@@ -333,6 +342,24 @@ def _mock(argv: Sequence[str]) -> int:
     return int(mock_cli.main(["serve", *argv]))
 
 
+def _demo(
+    args: argparse.Namespace,
+    stdout: TextIO,
+    stderr: TextIO,
+    client_factory: Callable[..., KlingExpand],
+) -> int:
+    from ._demo import run_demo
+
+    def run_cli(arguments: Sequence[str], *, environ: Mapping[str, str]) -> int:
+        return main(
+            arguments, stdout=stdout, stderr=stderr, client_factory=client_factory, environ=environ
+        )
+
+    passed_on = ["--json"] if args.json else []
+    passed_on += ["--debug"] if args.debug else []
+    return run_demo(args.out, run_cli=run_cli, stderr=stderr, extra_arguments=passed_on)
+
+
 _COMMANDS: dict[str, Callable[[KlingExpand, argparse.Namespace, _Output], int]] = {
     "run": _run,
     "status": _status,
@@ -346,8 +373,12 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     client_factory: Callable[..., KlingExpand] = KlingExpand,
+    environ: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the command line; return its exit status (see the module docstring)."""
+    """Run the command line; return its exit status (see the module docstring).
+
+    ``environ`` is where the key is looked up (default: ``os.environ``).
+    """
     out_stream, err_stream = stdout or sys.stdout, stderr or sys.stderr
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
@@ -362,8 +393,10 @@ def main(
     try:
         if args.command == "mock":
             return _mock(mock_arguments or [])
+        if args.command == "demo":
+            return _demo(args, out_stream, err_stream, client_factory)
         with client_factory(
-            api_key=os.environ.get(args.api_key_env) or None,
+            api_key=(os.environ if environ is None else environ).get(args.api_key_env) or None,
             base_url=args.base_url,
             timeout=args.timeout,
             max_retries=args.max_retries,

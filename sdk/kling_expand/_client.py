@@ -33,21 +33,19 @@ from ._checks import build_create_request
 from ._core import (
     LookupMode,
     Plan,
-    PollPolicy,
     Settings,
     create_task,
-    download_image,
     find_by_external_id,
     get_task,
     list_page,
-    save_images,
-    wait_for,
 )
+from ._downloads import download_image, save_images
 from ._exceptions import ConfigurationError, NotFoundError
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
-from ._models import SavedImage, Task
+from ._models import ResultImage, SavedImage, Task
+from ._polling import PollPolicy, wait_for
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
-from ._transport import AsyncDriver, SyncDriver
+from ._transport import AsyncDriver, SyncDriver, ThreadedTransport
 
 API_KEY_ENV = "COMETAPI_KEY"
 BASE_URL_ENV = "KLING_BASE_URL"
@@ -86,11 +84,15 @@ class ExpandParams(TypedDict, total=False):
 
 
 class WaitParams(TypedDict, total=False):
-    """How to wait for a task: overall deadline, first poll gap, progress callback."""
+    """How to wait for a task: overall deadline, first poll gap, progress callback.
+
+    ``options`` apply to each poll's request (``expand`` uses them for both steps).
+    """
 
     timeout: float
     poll_interval: float
     on_progress: Callable[[Task], object]
+    options: RequestOptions
 
 
 class ExpandAndWaitParams(ExpandParams, WaitParams, total=False):
@@ -204,6 +206,7 @@ class _BaseClient:
             rand=config.get("rand") or default_rand,
             constraints=config.get("constraints") or ExpandConstraints.from_spec(spec),
             lookup=external_id_lookup,
+            page_size=self._page_size,
             **extra,
         )
 
@@ -253,11 +256,12 @@ class _BaseClient:
         return self._prepare(image, params)[0]
 
     def _submit_plan(
-        self, image: ImageInput, params: ExpandParams
+        self, image: ImageInput, params: ExpandParams, *, may_exist: bool = False
     ) -> tuple[Plan[Task], PreparedImage, Ratios]:
         """Prepare, check and plan a create request; raises before any I/O."""
         body, prepared, ratios = self._prepare(image, params)
-        return create_task(self._settings_for(params.get("options")), body), prepared, ratios
+        settings = self._settings_for(params.get("options"))
+        return create_task(settings, body, may_exist=may_exist), prepared, ratios
 
     def _prepare(
         self, image: ImageInput, params: ExpandParams
@@ -303,12 +307,19 @@ class _BaseClient:
 
     @staticmethod
     def _split(params: ExpandAndWaitParams) -> tuple[ExpandParams, WaitParams]:
-        submit = {k: v for k, v in params.items() if k not in _WAIT_KEYS}
+        submit = {k: v for k, v in params.items() if k not in _WAIT_KEYS or k == "options"}
         wait = {k: v for k, v in params.items() if k in _WAIT_KEYS}
         return cast(ExpandParams, submit), cast(WaitParams, wait)
 
     def _wait_plan(self, task_id: str, params: WaitParams) -> Plan[Task]:
-        return wait_for(self._settings, task_id, **params)
+        settings = self._settings_for(params.get("options"))
+        return wait_for(
+            settings,
+            task_id,
+            timeout=params.get("timeout"),
+            poll_interval=params.get("poll_interval"),
+            on_progress=params.get("on_progress"),
+        )
 
     def _lookup_plan(self, external_task_id: str, options: RequestOptions | None) -> Plan[Task]:
         task = yield from find_by_external_id(self._settings_for(options), external_task_id)
@@ -341,7 +352,7 @@ class _ResultBase(Generic[R]):
     _client: R = field(repr=False)
 
     @property
-    def images(self) -> tuple[Any, ...]:
+    def images(self) -> tuple[ResultImage, ...]:
         return self.task.images
 
 
@@ -357,9 +368,11 @@ class ExpandResult(_ResultBase["KlingExpand"]):
             for image in self.task.images
         ]
 
-    def save(self, directory: str | os.PathLike[str], **kwargs: Any) -> list[SavedImage]:
+    def save(
+        self, directory: str | os.PathLike[str], **options: Unpack[SaveOptions]
+    ) -> list[SavedImage]:
         """Write every image into ``directory`` (temp file, then rename)."""
-        return self._client.download(self.task, directory, **kwargs)
+        return self._client.download(self.task, directory, **options)
 
 
 class AsyncExpandResult(_ResultBase["AsyncKlingExpand"]):
@@ -373,8 +386,10 @@ class AsyncExpandResult(_ResultBase["AsyncKlingExpand"]):
             for image in self.task.images
         ]
 
-    async def save(self, directory: str | os.PathLike[str], **kwargs: Any) -> list[SavedImage]:
-        return await self._client.download(self.task, directory, **kwargs)
+    async def save(
+        self, directory: str | os.PathLike[str], **options: Unpack[SaveOptions]
+    ) -> list[SavedImage]:
+        return await self._client.download(self.task, directory, **options)
 
 
 def _own_client(
@@ -417,7 +432,10 @@ class KlingExpand(_BaseClient):
         **config: Unpack[ClientConfig],
     ) -> None:
         self._configure(config)
-        self._transport = transport
+        self._transport: httpx.BaseTransport | None = transport
+        if transport is None and http_client is not None:
+            # httpx keeps a client's transport private; a batch's async twin reuses it.
+            self._transport = getattr(http_client, "_transport", None)
         http, self._owns_http = _own_client(http_client, transport, self._settings, httpx.Client)
         self._driver = SyncDriver(self._settings, http)
 
@@ -475,13 +493,25 @@ class KlingExpand(_BaseClient):
         same transport, when one was given that also serves async requests).
         """
 
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop running here: the batch can have one of its own
+        else:
+            raise RuntimeError("inside an event loop, use AsyncKlingExpand.expand_many")
+
         async def run() -> builtins.list[BatchOutcome]:
-            transport = self._transport
-            async_transport = transport if isinstance(transport, httpx.AsyncBaseTransport) else None
-            async with AsyncKlingExpand(transport=async_transport, **self._config) as twin:
+            async with AsyncKlingExpand(transport=self._async_transport(), **self._config) as twin:
                 return await expand_many(twin, items, **options)
 
         return asyncio.run(run())
+
+    def _async_transport(self) -> httpx.AsyncBaseTransport | None:
+        """The connection for an async twin: this client's own, where one was given."""
+        transport = self._transport
+        if transport is None or isinstance(transport, httpx.AsyncBaseTransport):
+            return transport
+        return ThreadedTransport(transport)
 
     def close(self) -> None:
         if self._owns_http:

@@ -41,6 +41,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kling_spec import error_codes, gateway_retryable_statuses
+
 
 class KlingError(Exception):
     """The root of every error this SDK raises."""
@@ -200,8 +202,13 @@ class InputValidationError(KlingError, ValueError):
         if not problems:
             raise ValueError("InputValidationError needs at least one problem")
         self.problems = tuple(_Problem(field, message) for field, message in problems)
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in self.problems))
+        super().__init__("; ".join(_named(p.field, p.message) for p in self.problems))
         self.field = self.problems[0].field
+
+
+def _named(field: str, message: str) -> str:
+    """``message``, led by the field's name unless it already is."""
+    return message if not field or message.startswith(field) else f"{field}: {message}"
 
 
 class WebhookVerificationError(KlingError, ValueError):
@@ -222,65 +229,35 @@ class KlingCode:
     retryable: bool = False
 
 
-def _rows(
-    error_class: type[APIStatusError],
-    http_status: int,
-    meanings: Mapping[int, str],
-    retryable: frozenset[int] = frozenset(),
-) -> dict[int, KlingCode]:
+# The class each family of Kling codes (``family`` in the spec's
+# x-kling-error-codes) is raised as.
+_CLASS_BY_FAMILY: Mapping[str, type[APIStatusError]] = {
+    "authentication": AuthenticationError,
+    "account": AccountError,
+    "invalid_request": InvalidRequestError,
+    "not_found": NotFoundError,
+    "policy": PolicyError,
+    "rate_limit": RateLimitError,
+    "server": ServerError,
+}
+
+
+def _code_table(spec: Mapping[str, Any] | None = None) -> Mapping[int, KlingCode]:
+    """Kling's error codes as the spec lists them, each with the class it is raised as."""
     return {
-        code: KlingCode(error_class, http_status, meaning, code in retryable)
-        for code, meaning in meanings.items()
+        row.code: KlingCode(
+            _CLASS_BY_FAMILY[row.family], row.http_status, row.meaning, row.retryable
+        )
+        for row in error_codes(spec).values()
     }
 
 
-# Kling's documented error codes (kling.ai get-started/error-codes): the one table
-# the SDK consults. 1302, 1303 and 5000-5002 are the ones Kling advises retrying.
-KLING_ERROR_CODES: Mapping[int, KlingCode] = {
-    **_rows(
-        AuthenticationError,
-        401,
-        {
-            1000: "authentication failed",
-            1001: "authorization is empty",
-            1002: "authorization is invalid",
-            1003: "authorization is not yet valid",
-            1004: "authorization has expired",
-        },
-    ),
-    **_rows(
-        AccountError,
-        429,
-        {
-            1100: "account exception",
-            1101: "account in arrears",
-            1102: "resource pack exhausted or expired",
-        },
-    ),
-    **_rows(AccountError, 403, {1103: "no access to this resource"}),
-    **_rows(InvalidRequestError, 400, {1200: "invalid request", 1201: "invalid parameter value"}),
-    **_rows(NotFoundError, 404, {1202: "invalid request method", 1203: "resource does not exist"}),
-    **_rows(
-        PolicyError, 400, {1300: "blocked by platform policy", 1301: "blocked by content safety"}
-    ),
-    **_rows(
-        RateLimitError,
-        429,
-        {
-            1302: "rate limit exceeded",
-            1303: "concurrency over the package limit",
-            1304: "address not on the IP allowlist",
-        },
-        retryable=frozenset({1302, 1303}),
-    ),
-    **_rows(ServerError, 500, {5000: "internal server error"}, frozenset({5000})),
-    **_rows(ServerError, 503, {5001: "service in maintenance"}, frozenset({5001})),
-    **_rows(ServerError, 504, {5002: "internal timeout"}, frozenset({5002})),
-}
+# The one table the SDK consults, read from the resolved spec's x-kling-error-codes.
+KLING_ERROR_CODES: Mapping[int, KlingCode] = _code_table()
 
 # Statuses worth retrying when the body names no Kling code: CometAPI's gateway
-# advice (429, 500, 503, 504, 524) plus 502, a gateway that could not reach upstream.
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 524})
+# advice from the spec, plus 502, a gateway that could not reach upstream.
+RETRYABLE_STATUSES = gateway_retryable_statuses() | {502}
 
 _CLASS_BY_STATUS: Mapping[int, type[APIStatusError]] = {
     400: InvalidRequestError,

@@ -39,6 +39,7 @@ from kling_spec import (
     RequestInvalid,
     check_image,
     decode_image_field,
+    expanded_canvas,
     inspect_image,
     is_image_url,
 )
@@ -69,6 +70,8 @@ _ANCHORS: Mapping[str, tuple[float, float]] = {
     "bottom-left": (0.0, 1.0),
     "bottom-right": (1.0, 1.0),
 }
+ANCHORS = tuple(_ANCHORS)
+
 # Ratios are rounded down to this many decimals so a computed maximum never
 # lands a hair over a limit through float rounding.
 _RATIO_DECIMALS = 4
@@ -201,22 +204,21 @@ class Ratios:
         return {up: self.up, down: self.down, left: self.left, right: self.right}
 
 
-def canvas_geometry(width: int, height: int, ratios: Ratios) -> tuple[int, int, int, int]:
+def canvas_geometry(
+    width: int, height: int, ratios: Ratios, constraints: ExpandConstraints | None = None
+) -> tuple[int, int, int, int]:
     """``(canvas_width, canvas_height, x, y)``: the expanded canvas and the original's offset.
 
-    The project's convention (Kling does not document its rounding):
-    ``round(w * (1 + left + right))`` x ``round(h * (1 + up + down))``, the
-    original at ``(round(w * left), round(h * up))``.
+    The project's one convention, :func:`kling_spec.expanded_canvas` (the mock
+    renders with it too): ``round(w * (1 + left + right))`` x
+    ``round(h * (1 + up + down))``, the original at ``(round(w * left), round(h * up))``.
 
     >>> canvas_geometry(400, 300, Ratios(up=0.5, left=0.25, right=0.25))
     (600, 450, 100, 150)
     """
-    return (
-        round(width * (1 + ratios.left + ratios.right)),
-        round(height * (1 + ratios.up + ratios.down)),
-        round(width * ratios.left),
-        round(height * ratios.up),
-    )
+    c = constraints or ExpandConstraints.from_spec()
+    canvas = expanded_canvas(width, height, ratios.as_fields(c), c)
+    return canvas.width, canvas.height, canvas.left, canvas.top
 
 
 def _parse_target(target: str | tuple[int, int] | Fraction) -> Fraction:

@@ -12,6 +12,7 @@ the generated parser chokes on (an HTML error page, malformed JSON, a status
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 from collections.abc import Iterator, Mapping
@@ -136,6 +137,38 @@ class _BoundedBody:
             b"".join(self.chunks),
             too_large,
         )
+
+
+class ThreadedTransport(httpx.AsyncBaseTransport):
+    """Serves async requests with a blocking transport, each on a worker thread.
+
+    Lets a batch's async twin use the connection a blocking client was given
+    (a custom ``httpx.Client`` or sync-only transport). Bodies are read whole on
+    the worker thread.
+    """
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        content = await request.aread()
+
+        def send() -> httpx.Response:
+            forwarded = httpx.Request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                content=content,
+                extensions=request.extensions,
+            )
+            response = self._transport.handle_request(forwarded)
+            try:
+                body = response.read()
+            finally:
+                response.close()
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+        return await asyncio.to_thread(send)
 
 
 class _Stepper(Generic[T]):

@@ -17,9 +17,7 @@ AUTH = {"Authorization": f"Bearer {DEFAULT_DEV_KEY}"}
 
 def picture(width: int, height: int, mode: str = "RGB", seed: int = 1) -> Image.Image:
     """A noisy picture: every pixel differs from its neighbours, so misplacement shows."""
-    rng = random.Random(seed)
-    channels = len(mode)
-    data = bytes(rng.randrange(256) for _ in range(width * height * channels))
+    data = random.Random(seed).randbytes(width * height * len(mode))
     return Image.frombytes(mode, (width, height), data)
 
 

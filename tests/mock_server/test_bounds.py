@@ -16,12 +16,12 @@ def test_past_the_cap_the_oldest_tasks_are_evicted(make_mock, make_api, request_
     assert len(api.mock.service.store) == 3
 
 
-def test_the_source_bytes_cap_evicts_the_oldest_uploads(make_mock, make_api, request_body, png):
+def test_the_stored_bytes_cap_evicts_the_oldest_uploads(make_mock, make_api, request_body, png):
     image = png(400, 300)
-    api: Api = make_api(make_mock(max_source_bytes=2 * len(image) + 10))
+    api: Api = make_api(make_mock(max_stored_bytes=2 * len(image) + 10))
     ids = [api.created(request_body(image=b64(image)))["task_id"] for _ in range(4)]
 
-    assert api.mock.service.store.source_bytes <= 2 * len(image) + 10
+    assert api.mock.service.store.stored_bytes <= 2 * len(image) + 10
     assert refusal(api.get(ids[0])) == (404, 1203)
     assert api.task(ids[-1])["task_id"] == ids[-1]
 
@@ -47,3 +47,32 @@ def test_the_journal_and_deliveries_keep_only_the_latest(make_mock, make_api) ->
         api.list(pageNum=page)
 
     assert [entry.query for entry in api.mock.journal] == [f"pageNum={n}" for n in (3, 4, 5)]
+
+
+def test_future_callbacks_of_evicted_tasks_are_dropped(make_mock, make_api, request_body) -> None:
+    api: Api = make_api(make_mock(max_tasks=2))
+
+    for _ in range(50):
+        api.created(request_body(callback_url="http://127.0.0.1:9/hook"))
+
+    steps = len(("submitted", "processing", "succeed"))
+    assert api.mock.service.scheduled_callbacks <= 2 * steps * 2 + steps
+
+
+def test_long_ids_count_against_the_byte_cap(make_mock, make_api, request_body) -> None:
+    api: Api = make_api(make_mock(max_stored_bytes=100_000))
+
+    for number in range(10):
+        api.created(request_body(external_task_id=f"{number}-" + "x" * 30_000))
+
+    assert api.mock.service.store.stored_bytes <= 100_000
+
+
+def test_a_huge_image_url_is_not_kept(mock, make_api, request_body) -> None:
+    api: Api = make_api(mock)
+    task_id = api.created(request_body(image="https://images.example.com/" + "a" * 1_000_000))[
+        "task_id"
+    ]
+
+    assert api.mock.service.store.stored_bytes < 1000
+    assert api.task(task_id)["task_status"] == "submitted"

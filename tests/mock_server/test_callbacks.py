@@ -2,6 +2,7 @@
 
 import base64
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kling_mock import ADMIN_PREFIX, MockKling, ServerThread
+from kling_mock import ADMIN_PREFIX, MockConfig, MockKling, ServerThread
+from kling_spec import CREATE_PATH
 
 from .conftest import Api
 
@@ -207,3 +209,28 @@ def test_callbacks_reach_a_real_receiver_on_loopback(loopback_receiver, make_api
 
     assert [r["body"]["task_status"] for r in received] == ["submitted", "processing", "succeed"]
     assert {d.state for d in api.mock.deliveries} == {"delivered"}
+
+
+def test_a_served_mock_on_real_time_sends_callbacks_by_itself(request_body) -> None:
+    # Given a mock on a running clock whose tasks finish at once, served by uvicorn
+    finished = threading.Event()
+    received: list[str] = []
+
+    def hook(request: httpx.Request) -> httpx.Response:
+        received.append(json.loads(request.content)["task_status"])
+        if received[-1] == "succeed":
+            finished.set()
+        return httpx.Response(200)
+
+    mock = MockKling(
+        MockConfig(clock_frozen=False, submitted_seconds=0, processing_seconds=0),
+        callback_transport=httpx.MockTransport(hook),
+    )
+    with mock.serve() as server, httpx.Client(base_url=server.base_url) as client:
+        client.post(CREATE_PATH, json=request_body(callback_url=HOOK), headers=mock.headers())
+
+        # Then, with nobody advancing the clock, the server's own ticker delivers them
+        assert finished.wait(timeout=30)
+
+    assert received[-1] == "succeed"
+    assert "submitted" in received

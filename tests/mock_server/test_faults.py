@@ -140,3 +140,15 @@ def test_the_admin_api_refuses_nonsense_faults(api: Api, body: dict[str, Any]) -
 def test_unknown_configured_scenarios_fail_at_start_up(make_mock) -> None:
     with pytest.raises(ValueError, match="meteor"):
         make_mock(fault_rates={"meteor": 0.1})
+
+
+def test_every_kling_fault_answers_with_the_status_the_spec_lists_for_its_code() -> None:
+    from kling_mock._faults import SCENARIOS, refusal_for
+    from kling_spec import error_codes
+
+    table = error_codes()
+    for scenario in SCENARIOS:
+        error = refusal_for(scenario, retry_after_seconds=1)
+        if error is None or not isinstance(error.code, int):
+            continue
+        assert error.status == table[error.code].http_status, scenario

@@ -87,3 +87,11 @@ def test_the_admin_api_resets_too(api: Api, request_body) -> None:
 
     assert api.get(task_id).status_code == 404
     assert len(api.mock.journal) == 1  # only the get after the reset
+
+
+def test_long_header_values_are_cut_short(api: Api) -> None:
+    api.list(headers={**AUTH, "X-Trace": "t" * 5000})
+
+    (entry,) = api.mock.journal
+
+    assert len(entry.headers["x-trace"]) < 300

@@ -1,36 +1,15 @@
 """The mock is a real server: app factory, uvicorn, in-process httpx, a CLI, a pytest plugin."""
 
 import importlib.metadata
-import inspect
+import subprocess
+import sys
 
 import httpx
 import pytest
 
-import kling_mock
 from kling_mock import DEFAULT_DEV_KEY, MockConfig, MockKling, ServerThread, create_app
-from kling_mock._cli import _parser, config_from_args
+from kling_mock._cli import _parser, config_from_args, main
 from kling_spec import CREATE_PATH, load_resolved_spec
-
-
-def _public_names_in_isort_order(names: list[str]) -> list[str]:
-    def key(name: str) -> tuple[int, str]:
-        if name.isupper():
-            return (0, name)
-        return (1, name) if name[0].isupper() else (2, name)
-
-    return sorted(names, key=key)
-
-
-def test_all_is_complete_and_sorted() -> None:
-    exported = list(kling_mock.__all__)
-    public = [
-        name
-        for name, value in vars(kling_mock).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
-    ]
-
-    assert sorted(exported) == sorted(public)
-    assert exported == _public_names_in_isort_order(exported)
 
 
 @pytest.mark.asyncio
@@ -87,6 +66,18 @@ def test_the_plugin_fixtures_give_a_running_mock_and_a_client(
     assert kling_mock.journal[-1].path == CREATE_PATH
 
 
+@pytest.mark.asyncio
+async def test_the_plugin_has_an_async_client_too(
+    kling_mock: MockKling, kling_mock_async_client: httpx.AsyncClient, request_body
+) -> None:
+    async with kling_mock_async_client as client:
+        created = await client.post(CREATE_PATH, json=request_body())
+        await kling_mock.advance_async(60)
+        task = await client.get(f"{CREATE_PATH}/{created.json()['data']['task_id']}")
+
+    assert task.json()["data"]["task_status"] == "succeed"
+
+
 def test_the_command_line_serves_on_the_documented_address_with_a_running_clock() -> None:
     args = _parser().parse_args(["serve"])
     config = config_from_args(args)
@@ -102,7 +93,52 @@ def test_the_command_line_takes_keys_and_accounts() -> None:
     assert config_from_args(args).api_keys == {"k1": "alice", "k2": "k2"}
 
 
+def test_the_command_line_takes_fault_rates_and_a_public_url() -> None:
+    args = _parser().parse_args(
+        ["serve", "--fault-rate", "rate_limited=0.25", "--public-base-url", "http://mock.test"]
+    )
+
+    config = config_from_args(args)
+
+    assert dict(config.fault_rates) == {"rate_limited": 0.25}
+    assert config.public_base_url == "http://mock.test"
+    assert MockKling(config).service.faults.rates == {"rate_limited": 0.25}
+
+
+def test_an_unknown_fault_scenario_is_a_usage_error(capsys) -> None:
+    assert main(["serve", "--fault-rate", "meteor=0.5"]) == 2
+    assert "meteor" in capsys.readouterr().err
+
+
 def test_the_console_script_is_installed() -> None:
     scripts = importlib.metadata.entry_points(group="console_scripts")
 
     assert any(ep.name == "kling-mock" and ep.value == "kling_mock._cli:main" for ep in scripts)
+
+
+def test_a_downstream_project_gets_the_fixtures_without_any_setup(tmp_path) -> None:
+    # Given a project that only installs this package and writes a test asking for the fixture
+    (tmp_path / "test_downstream.py").write_text(
+        "def test_it(kling_mock, kling_mock_client):\n"
+        "    body = {'image': 'https://example.com/a.png', 'up_expansion_ratio': 0,\n"
+        "            'down_expansion_ratio': 0, 'left_expansion_ratio': 0.5,\n"
+        "            'right_expansion_ratio': 0}\n"
+        "    created = kling_mock_client.post('/kling/v1/images/editing/expand', json=body)\n"
+        "    kling_mock.advance(60)\n"
+        "    task_id = created.json()['data']['task_id']\n"
+        "    task = kling_mock_client.get('/kling/v1/images/editing/expand/' + task_id)\n"
+        "    assert task.json()['data']['task_status'] == 'succeed'\n"
+    )
+
+    # When pytest runs there, in a fresh process
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    # Then the plugin was found through its entry point and the test passed
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

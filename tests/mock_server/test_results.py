@@ -1,17 +1,13 @@
 """Succeeded tasks have n real, distinct expanded images, served at their result URLs."""
 
 import io
-from fractions import Fraction
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageStat
 
 import kling_mock._service
-from kling_mock import expanded_canvas
 
 from .conftest import Api, C, b64, picture
 
@@ -179,28 +175,6 @@ def test_a_succeeded_record_carries_the_deduction(api: Api, request_body) -> Non
     assert set(task["final_balance_deduction"]) == {"quota", "list_price"}
 
 
-ratio = st.decimals(min_value=0, max_value=2, places=2).map(float)
-
-
-@given(
-    width=st.integers(C.image_min_side, 5000),
-    height=st.integers(C.image_min_side, 5000),
-    up=ratio,
-    down=ratio,
-    left=ratio,
-    right=ratio,
-)
-def test_the_canvas_rounds_each_side_as_documented(width, height, up, down, left, right) -> None:
-    canvas = expanded_canvas(width, height, {UP: up, DOWN: down, LEFT: left, RIGHT: right}, C)
-
-    def exact(value: float) -> Fraction:
-        return Fraction(repr(value))
-
-    assert canvas.width == round(width * (1 + exact(left) + exact(right)))
-    assert canvas.height == round(height * (1 + exact(up) + exact(down)))
-    assert (canvas.left, canvas.top) == (round(width * exact(left)), round(height * exact(up)))
-
-
 @pytest.mark.asyncio
 async def test_results_download_over_a_real_server(make_mock, request_body) -> None:
     mock = make_mock()
@@ -214,3 +188,9 @@ async def test_results_download_over_a_real_server(make_mock, request_body) -> N
 
     assert image.status_code == 200
     assert Image.open(io.BytesIO(image.content)).size == mock.config.synthetic_size
+
+
+def test_an_integral_float_n_yields_that_many_images(api: Api, request_body) -> None:
+    task = finished(api, request_body(n=3.0))
+
+    assert [image["index"] for image in task["task_result"]["images"]] == [0, 1, 2]

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from kling_mock import MockKling
-from kling_spec import CREATE_PATH, ExpandConstraints, load_resolved_spec, request_schema_of
+from kling_spec import (
+    CREATE_PATH,
+    ExpandConstraints,
+    SpecError,
+    load_resolved_spec,
+    request_schema_of,
+)
 
 from .conftest import AUTH, Api, C, b64, encode, picture
 
@@ -221,6 +227,15 @@ def test_unknown_fields_are_ignored_as_the_schema_allows(api: Api, request_body)
     assert "colour" not in task and "nested" not in task
 
 
+def test_unknown_fields_can_be_refused_to_catch_typos(make_mock, make_api, request_body) -> None:
+    api = make_api(make_mock(reject_unknown_fields=True))
+
+    response = api.create(request_body(promt="a typo"))
+
+    assert_refused(response, 400, 1201, "promt", C.prompt_field)
+    assert api.create(request_body(prompt="spelled right")).status_code == 200
+
+
 # --- the body itself --------------------------------------------------------------------
 
 
@@ -262,20 +277,23 @@ def test_a_body_that_is_not_an_object_is_refused(api: Api, raw: bytes) -> None:
     assert_refused(post_raw(api, raw), 400, 1200, "JSON object")
 
 
-def test_a_body_over_the_limit_is_refused_with_413_before_being_read(make_mock, make_api) -> None:
+@pytest.mark.asyncio
+async def test_a_body_over_the_limit_is_refused_with_413_before_being_read(make_mock) -> None:
     mock = make_mock(max_body_bytes=1000)
-    api = make_api(mock)
     sent: list[int] = []
 
-    def chunks():  # no Content-Length: the mock must stop reading on its own
+    async def chunks():  # no Content-Length: the mock must stop reading on its own
         for _ in range(1000):
             sent.append(1)
             yield b" " * 500
 
-    headers = {**AUTH, "Content-Type": "application/json"}
-    response = api.http.post(CREATE_PATH, content=chunks(), headers=headers)
+    async with mock.async_client() as client:
+        response = await client.post(
+            CREATE_PATH, content=chunks(), headers={"Content-Type": "application/json"}
+        )
 
     assert_refused(response, 413, 1200, "max_body_bytes", "1000")
+    assert len(sent) < 10  # stopped after the limit, not after 500 kB
 
 
 def test_a_declared_length_over_the_limit_is_refused_at_once(make_mock, make_api) -> None:
@@ -292,3 +310,23 @@ def test_the_default_body_limit_admits_the_largest_valid_image(mock: MockKling) 
 
 def test_constraints_are_read_once_at_start_up(mock: MockKling) -> None:
     assert mock.service.constraints == ExpandConstraints.from_spec()
+
+
+def test_a_spec_without_the_constraints_fails_at_start_up() -> None:
+    spec = copy.deepcopy(load_resolved_spec())
+    del request_schema_of(spec)["x-kling-constraints"]
+
+    with pytest.raises(SpecError, match="constraints"):
+        MockKling(spec=spec)
+
+
+def test_a_callback_url_that_is_no_uri_is_refused(api: Api, request_body) -> None:
+    for value in ["", "not a url", "/relative/path"]:
+        response = api.create(request_body(callback_url=value))
+
+        assert (response.status_code, response.json()["code"]) == (400, 1201)
+        assert "callback_url" in response.json()["message"]
+
+
+def test_an_absolute_callback_url_is_accepted(api: Api, request_body) -> None:
+    assert api.create(request_body(callback_url="https://hooks.example.com/k")).status_code == 200

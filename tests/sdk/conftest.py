@@ -1,4 +1,4 @@
-"""Factories for the SDK tests: task records, real images, a fake clock, and clients.
+"""Factories for the SDK tests: finished tasks, real images, a fake clock, and clients.
 
 ``client`` is parametrised over the blocking and the async client: both are
 driven through the same small facade, so one test proves both behave alike.

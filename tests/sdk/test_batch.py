@@ -133,3 +133,81 @@ def test_the_same_image_asked_for_differently_is_a_new_item(client, service, tmp
     client.expand_many([BatchItem("https://img.test/a.jpg", {"up": 0.3})], out_dir=tmp_path)
     client.expand_many([BatchItem("https://img.test/a.jpg", {"up": 0.2})], out_dir=tmp_path)
     assert [c["up_expansion_ratio"] for c in service.creates] == [0.2, 0.3]
+
+
+def test_a_blocking_client_with_a_sync_only_transport_batches_over_that_transport(
+    envelope, succeeded, make_image, tmp_path
+):
+    from kling_expand import KlingExpand
+
+    from .conftest import API_KEY, BASE_URL
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.method == "POST":
+            return httpx.Response(200, json=envelope(task_id="t1"))
+        if request.url.host == "cdn.test":
+            return httpx.Response(
+                200, content=make_image(300, 300), headers={"Content-Type": "image/png"}
+            )
+        return httpx.Response(200, json=succeeded("t1"))
+
+    class SyncOnly(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.MockTransport(handler).handle_request(request)
+
+    with KlingExpand(api_key=API_KEY, base_url=BASE_URL, transport=SyncOnly()) as client:
+        outcomes = client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
+    assert [o.status for o in outcomes] == ["saved"]
+    assert seen[0] == "POST /kling/v1/images/editing/expand"
+
+
+@pytest.mark.asyncio
+async def test_the_blocking_batch_refuses_to_run_inside_an_event_loop(tmp_path):
+    from kling_expand import KlingExpand
+
+    from .conftest import API_KEY, BASE_URL
+
+    with KlingExpand(api_key=API_KEY, base_url=BASE_URL) as client:
+        with pytest.raises(RuntimeError, match="AsyncKlingExpand"):
+            client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
+
+
+def test_an_unresolved_item_whose_lookup_fails_is_not_resubmitted(client, router, tmp_path):
+    # Given a crashed run that was about to create item 0
+    Journal(tmp_path / "journal.jsonl").record("item-0", "submitting", external_task_id="ext-0")
+    create = router.post(CREATE_URL)
+    router.get(CREATE_URL).respond(401, json={"code": 1002, "message": "bad key"})
+    # When the lookup that would tell whether it landed fails
+    outcomes = client.expand_many(items(1), out_dir=tmp_path)
+    # Then nothing is sent and the item stays open for the next run
+    assert not create.called
+    assert outcomes[0].status == "error"
+    assert Journal(tmp_path / "journal.jsonl").entries["item-0"].failed is None
+
+
+def test_a_resumed_item_that_landed_after_its_lookup_is_found_not_failed(
+    client, router, envelope, task_record, tmp_path
+):
+    # Given a crashed run that was submitting item 0, whose create lands only later
+    Journal(tmp_path / "journal.jsonl").record("item-0", "submitting", external_task_id="ext-0")
+    landed = task_record(
+        task_id="t5", task_status="succeed", task_info={"external_task_id": "ext-0"}
+    )
+    router.get(CREATE_URL).mock(
+        side_effect=[
+            httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": []}),
+            httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": [landed]}),
+        ]
+    )
+    create = router.post(CREATE_URL).respond(
+        400, json={"code": 1201, "message": "external_task_id already used"}
+    )
+    router.get(f"{CREATE_URL}/t5").respond(json=envelope(**landed))
+    # When the batch resumes: lookup says absent, the resend is refused as a duplicate
+    outcomes = client.expand_many(items(1), out_dir=tmp_path)
+    # Then the SDK finds the task the first run created instead of marking the item failed
+    assert create.call_count == 1
+    assert (outcomes[0].status, outcomes[0].task_id) == ("saved", "t5")

@@ -6,6 +6,7 @@ import io
 import json
 import sys
 import types
+from pathlib import Path
 
 import httpx
 import pytest
@@ -216,3 +217,74 @@ def test_every_exit_code_is_documented():
 
 def test_the_shipped_sample_is_the_rendered_one():
     assert sample_photo_path().read_bytes() == render_sample_photo()
+
+
+def test_demo_without_the_mock_server_is_one_clear_line(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kling_mock", types.ModuleType("kling_mock"))
+    status, _, err = cli("demo")
+    assert status == 2 and "mock server is not available" in err and "Traceback" not in err
+
+
+def test_demo_starts_the_mock_and_runs_the_sample_through_the_command_line(
+    cli, monkeypatch, router, envelope, succeeded, make_image, tmp_path
+):
+    # Given a stand-in mock module whose server is the respx-mocked service
+    events: list[str] = []
+
+    class Server:
+        base_url = BASE_URL
+
+        def __enter__(self):
+            events.append("started")
+            return self
+
+        def __exit__(self, *exc):
+            events.append("stopped")
+
+    fake = types.ModuleType("kling_mock")
+    fake.DEFAULT_DEV_KEY = "mock-key"
+    fake.MockConfig = lambda **config: config
+    fake.MockKling = lambda config: types.SimpleNamespace(serve=Server)
+    monkeypatch.setitem(sys.modules, "kling_mock", fake)
+    create = router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
+    router.get(f"{CREATE_URL}/t1").respond(json=succeeded("t1"))
+    router.get("https://cdn.test/t1/0.png").respond(
+        content=make_image(1365, 768), headers={"Content-Type": "image/png"}
+    )
+    # When the demo runs
+    status, out, _ = cli("demo", "--out", str(tmp_path / "demo"))
+    # Then the sample photo went to the mock with the mock's key, and both files were printed
+    assert status == 0 and events == ["started", "stopped"]
+    assert create.calls.last.request.headers["Authorization"] == "Bearer mock-key"
+    saved, sheet = out.split()
+    assert saved == str(tmp_path / "demo" / "t1_0.png")
+    assert sheet == str(tmp_path / "demo" / "sample_before_after.png")
+
+
+def test_progress_follows_each_image_through_its_statuses_and_downloads(task_record):
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from kling_expand import BatchEvent, BatchItem, SavedImage, Task
+    from kling_expand._cli import _progress_reporter
+
+    item = BatchItem("photos/beach.jpg", {"up": 0.2})
+    progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
+    report = _progress_reporter(progress, [item])
+    key = item.identity()
+    running = Task.from_dict(task_record(task_id="t1", task_status="processing"))
+    done = Task.from_dict(
+        task_record(
+            task_id="t1",
+            task_status="succeed",
+            task_result={
+                "images": [{"index": i, "url": f"https://cdn.test/{i}.png"} for i in range(2)]
+            },
+        )
+    )
+    report(BatchEvent(key, "polled", running))
+    assert progress.tasks[0].description == "beach.jpg: processing"
+    report(BatchEvent(key, "polled", done))
+    report(BatchEvent(key, "saved", done, SavedImage(0, Path("t1_0.png"), "image/png", 1)))
+    assert progress.tasks[0].total == 2 and progress.tasks[0].completed == 1
+    assert progress.tasks[0].description == "beach.jpg: downloading"

@@ -6,6 +6,8 @@ import re
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import kling_expand
 from kling_expand import (
@@ -173,3 +175,23 @@ def test_a_transport_error_mentioning_the_key_is_masked(make_client, router):
     with pytest.raises(KlingError) as caught:
         client.get("t1")
     assert API_KEY not in str(caught.value)
+
+
+@given(
+    status=st.integers(100, 599),
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.dictionaries(
+            st.sampled_from(["code", "message", "request_id", "error"]),
+            st.none()
+            | st.integers()
+            | st.text(max_size=20)
+            | st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3),
+            max_size=4,
+        ),
+    ),
+)
+def test_any_answer_maps_to_an_error_of_the_tree_without_raising(status, body):
+    error = make_status_error(status, body)
+    assert isinstance(error, APIStatusError) and error.status_code == status
+    assert isinstance(str(error), str) and error.message

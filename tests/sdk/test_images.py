@@ -95,14 +95,23 @@ def test_text_that_is_neither_url_file_nor_image_base64_is_refused(text):
 # --- checks on the whole request, from the spec the client was given ------------------
 
 
+UP_MAX = LIMITS.ratio_bounds["up_expansion_ratio"].maximum
+HALF_AREA = (LIMITS.max_area_factor - 1) / 2
+
+
 @pytest.mark.parametrize(
     ("params", "field", "limit"),
     [
-        ({"up": 2.5}, "up_expansion_ratio", "2"),
-        ({"up": 1, "down": 1, "left": 1}, "expansion", "max_area_factor"),
-        ({"up": 0.1, "n": 0}, "n", "1"),
-        ({"up": 0.1, "n": 10}, "n", "9"),
-        ({"up": 0.1, "prompt": "x" * (LIMITS.prompt_max_length + 1)}, "prompt", "long"),
+        ({"up": UP_MAX + 0.5}, "up_expansion_ratio", f"the maximum is {UP_MAX:g}"),
+        ({"up": 0.1, "left": HALF_AREA, "right": HALF_AREA}, "expansion", "max_area_factor"),
+        ({"up": 0.1, "n": int(LIMITS.n_bound.minimum) - 1}, "n", "minimum"),
+        ({"up": 0.1, "n": int(LIMITS.n_bound.maximum) + 1}, "n", "maximum"),
+        (
+            {"up": 0.1, "prompt": "x" * (LIMITS.prompt_max_length + 1)},
+            "prompt",
+            f"{LIMITS.prompt_max_length + 1} characters long; the maxLength is "
+            f"{LIMITS.prompt_max_length}",
+        ),
     ],
     ids=["ratio", "area", "n-low", "n-high", "prompt"],
 )
@@ -229,3 +238,20 @@ def test_ratios_for_aspect_are_valid_or_refused_for_any_image_and_aspect(
     assert all(LIMITS.ratio_bounds[name].contains(value) for name, value in fields.items())
     canvas_w, canvas_h, _, _ = canvas_geometry(width, height, ratios)
     assert canvas_w / canvas_h == pytest.approx(aspect_w / aspect_h, rel=0.01)
+
+
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300)))
+def test_any_text_or_bytes_is_an_image_or_a_clear_input_error(value):
+    try:
+        prepared = prepare_image(value)
+    except InputValidationError as error:
+        assert error.field == LIMITS.image_field
+        return
+    assert prepared.is_url or prepared.info is not None
+
+
+def test_a_callback_url_that_is_no_uri_is_refused_locally(client, router):
+    route = router.post(CREATE_URL)
+    with pytest.raises(InputValidationError, match="callback_url"):
+        client.submit("https://img.test/a.jpg", up=0.1, callback_url="not a url")
+    assert not route.called

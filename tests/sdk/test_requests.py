@@ -248,3 +248,15 @@ def test_constraints_come_from_the_spec_handed_to_the_client(make_client):
     spec = load_resolved_spec()
     client = make_client(spec=spec)
     assert client.constraints == ExpandConstraints.from_spec(spec)
+
+
+def test_expand_applies_per_call_options_to_the_create_and_every_poll(
+    client, router, envelope, succeeded
+):
+    create = router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
+    poll = router.get(f"{CREATE_URL}/t1").respond(json=succeeded("t1"))
+    client.expand(
+        "https://img.test/a.jpg", up=0.2, options=RequestOptions(extra_headers={"X-Trace": "e"})
+    )
+    assert create.calls.last.request.headers["X-Trace"] == "e"
+    assert poll.calls.last.request.headers["X-Trace"] == "e"

@@ -185,3 +185,14 @@ def test_no_log_line_carries_the_key(make_client, router, envelope, caplog):
         client.get("t1")
     assert caplog.records, "the retry was logged"
     assert API_KEY not in caplog.text
+
+
+def test_saved_files_get_the_ordinary_permissions_of_a_new_file(tmp_path):
+    import os
+
+    from kling_expand._downloads import write_atomically
+
+    path = write_atomically(tmp_path, "a.png", b"data")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -150,3 +150,23 @@ def test_a_vanishingly_small_ratio_still_counts_against_the_area_limit() -> None
 
     assert check_expand_request(on_limit, C) == []
     assert fields_of({**on_limit, up_name: 1e-200}) == ["expansion"]
+
+
+def test_a_deeply_nested_body_is_refused_as_malformed_without_recursing() -> None:
+    nested: Any = True
+    for _ in range(5000):
+        nested = [nested]
+
+    (violation,) = check_expand_request(body(watermark_info={"enabled": nested}), C)
+
+    assert violation.code == MALFORMED_REQUEST
+
+
+def test_an_over_long_prompt_is_named_with_its_length_and_limit_not_quoted() -> None:
+    prompt = "y" * (C.prompt_max_length + 1)
+
+    (violation,) = check_expand_request(body(prompt=prompt), C)
+
+    assert violation.message == (
+        f"prompt is {len(prompt)} characters long; the maxLength is {C.prompt_max_length}"
+    )

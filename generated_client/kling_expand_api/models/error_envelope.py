@@ -13,7 +13,10 @@ T = TypeVar("T", bound="ErrorEnvelope")
 
 @_attrs_define
 class ErrorEnvelope:
-    """Kling's error body. `code` is one of Kling's documented error codes."""
+    """Kling's error body. `code` is one of Kling's documented error codes, listed with their HTTP status in x-kling-error-
+    codes.
+
+    """
 
     code: int | str
     message: str

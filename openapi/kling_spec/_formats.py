@@ -1,20 +1,17 @@
-"""JSON Schema ``format`` assertions the shared request check leaves out (it treats them as
-annotations), so that a ``callback_url`` that is no URI is refused as the spec says.
+"""JSON Schema ``format`` assertions for the request check.
 
-``uri`` is RFC 3986's ``URI`` (absolute, scheme required, ASCII only): jsonschema ships
-no checker for it without an optional dependency.
+JSON Schema 2020-12 treats ``format`` as an annotation unless asked; the spec
+says ``callback_url`` is a ``uri`` and the service needs one to call back, so the
+check asserts formats. ``uri`` is RFC 3986's ``URI`` (absolute, scheme required,
+ASCII only): jsonschema ships no checker for it without an optional dependency.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
-from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-
-from kling_spec import ExpandConstraints, Violation
+from jsonschema import FormatChecker
 
 _UNRESERVED = r"A-Za-z0-9\-._~"
 _SUB_DELIMS = r"!$&'()*+,;="
@@ -65,13 +62,3 @@ def format_checker() -> FormatChecker:
     checker = FormatChecker()
     checker.checks("uri")(is_uri)
     return checker
-
-
-def format_violations(body: Any, constraints: ExpandConstraints) -> Iterator[Violation]:
-    """The request's ``format`` errors against the spec's own (compiled) request schema."""
-    validator: Draft202012Validator = constraints.request_validator
-    asserting = validator.evolve(format_checker=format_checker())
-    for error in asserting.iter_errors(body):
-        if error.validator == "format":
-            path = ".".join(str(part) for part in error.absolute_path)
-            yield Violation(path, f"{path}: {error.message}")

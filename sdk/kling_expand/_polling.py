@@ -1,0 +1,67 @@
+"""Waiting for a task: a poll schedule with growing gaps and a real deadline.
+
+The schedule is a plan (see ``_core.py``), so the blocking and the async client
+poll exactly alike; every wait goes through the client's clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._core import Plan, Settings, Sleep, get_task
+from ._exceptions import TaskFailedError, WaitTimeoutError
+from ._models import Task
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How ``wait`` polls: gaps of ``interval`` s growing by ``multiplier`` to ``max_interval``.
+
+    CometAPI suggests 20-30 s between polls of an image task, hence the cap.
+    """
+
+    timeout: float = 600.0
+    interval: float = 5.0
+    max_interval: float = 30.0
+    multiplier: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.timeout < 0 or self.interval <= 0 or self.max_interval <= 0:
+            raise ValueError("poll timeout must be >= 0 and intervals > 0")
+
+
+def wait_for(
+    settings: Settings,
+    task_id: str,
+    *,
+    timeout: float | None = None,
+    poll_interval: float | None = None,
+    on_progress: Callable[[Task], object] | None = None,
+) -> Plan[Task]:
+    """Poll ``task_id`` until it succeeds (returned), fails or the deadline passes (raised).
+
+    The first poll is immediate; the gaps grow by the policy's multiplier and never
+    overshoot the deadline. A status the spec does not know counts as running.
+    """
+    policy = settings.poll
+    limit = policy.timeout if timeout is None else timeout
+    interval = policy.interval if poll_interval is None else poll_interval
+    if interval <= 0:
+        raise ValueError(f"poll_interval must be positive, got {interval}")
+    deadline = settings.clock.monotonic() + limit
+    while True:
+        task = yield from get_task(settings, task_id, deadline)
+        if on_progress is not None:
+            on_progress(task)
+        if task.succeeded:
+            return task
+        if task.failed:
+            raise TaskFailedError(
+                task.id, task.status_message, status_code=200, request_id=task.request_id
+            )
+        remaining = deadline - settings.clock.monotonic()
+        if remaining <= 0:
+            raise WaitTimeoutError(task_id, limit, task.status_text)
+        yield Sleep(min(interval, remaining))
+        interval = min(max(policy.max_interval, interval), interval * policy.multiplier)
