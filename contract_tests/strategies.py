@@ -146,6 +146,23 @@ def prompt_values(bounds: SpecBounds, *, typed: bool = False) -> st.SearchStrate
     return texts if typed else texts | st.just(None)
 
 
+# URIs and strings that are not (RFC 3986: a scheme is required, ASCII only).
+CALLBACK_URLS = (
+    "https://hooks.test/kling",
+    "http://127.0.0.1:9/cb?task=1#x",
+    "urn:kling:callback",
+    "",
+    "no scheme",
+    "hooks.test/kling",
+    "https://hooks.test/a b",
+    "https://hooks.test/\u00e9",
+)
+
+
+def callback_urls() -> st.SearchStrategy[str]:
+    return st.sampled_from(CALLBACK_URLS)
+
+
 def optional_extras() -> st.SearchStrategy[dict[str, Any]]:
     """Optional fields the spec allows (and one it does not name, which it does not forbid)."""
     return st.fixed_dictionaries(
@@ -153,6 +170,7 @@ def optional_extras() -> st.SearchStrategy[dict[str, Any]]:
         optional={
             "watermark_info": st.fixed_dictionaries({"enabled": st.booleans()}),
             "external_task_id": st.text(min_size=1, max_size=20),
+            "callback_url": callback_urls(),
             "x_unknown_extra": st.integers(),
         },
     )
@@ -174,6 +192,7 @@ def request_cases(draw: st.DrawFn, bounds: SpecBounds, *, typed: bool = False) -
     replacements["n"] = n_values(bounds, typed=typed)
     replacements[bounds.prompt_field] = prompt_values(bounds, typed=typed)
     replacements[bounds.image_field] = image_values(bounds, typed=typed)
+    replacements["callback_url"] = callback_urls()
     choices = sorted(replacements) + ([] if typed else ["drop"])
     for _ in range(draw(st.integers(0, 3))):
         name = draw(st.sampled_from(choices))

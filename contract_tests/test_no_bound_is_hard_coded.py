@@ -113,6 +113,12 @@ def restated_bounds(source: str, bounds: SpecBounds) -> list[str]:
     return found
 
 
+# Literals that equal a bound by coincidence, each with what it really is.
+COINCIDENCES = {
+    ("openapi/kling_spec/_validation.py", "300"): "the length an error message is cut to",
+}
+
+
 def hand_written_sources() -> list[Path]:
     return sorted(p for folder in HAND_WRITTEN for p in (ROOT / folder).rglob("*.py"))
 
@@ -120,8 +126,16 @@ def hand_written_sources() -> list[Path]:
 @pytest.mark.parametrize("path", hand_written_sources(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_hand_written_module_restates_a_bound(path: Path, resolved_spec) -> None:
     bounds = SpecBounds.read(resolved_spec)
+    where = str(path.relative_to(ROOT))
 
-    assert restated_bounds(path.read_text(encoding="utf-8"), bounds) == []
+    found = restated_bounds(path.read_text(encoding="utf-8"), bounds)
+
+    assert [f for f in found if (where, literal_of(f)) not in COINCIDENCES] == []
+
+
+def literal_of(finding: str) -> str:
+    """The literal a finding reports (``line 7: 300 is ...`` -> ``300``)."""
+    return finding.split(": ", 1)[1].split(" ", 1)[0]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ Users place the original on the result with ``canvas_geometry`` (and
 ``canvas_rounding`` answer, computed on the ratios as written.
 """
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -20,10 +19,6 @@ def sdk_ratios(fields, bounds: SpecBounds) -> Ratios:
     return Ratios(up=fields[up], down=fields[down], left=fields[left], right=fields[right])
 
 
-@pytest.mark.xfail(
-    reason="canvas_geometry rounds binary floats: 525 * (1 + 0.14) is 598.5000000000001 "
-    "there, so it gives 599 where the convention (and the mock) give 598"
-)
 def test_canvas_geometry_follows_the_convention(published_bounds) -> None:
     bounds = published_bounds
     base = baseline_case(bounds)
