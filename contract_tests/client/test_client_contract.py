@@ -20,35 +20,38 @@ from kling_expand import (
     RateLimitError,
     ServerError,
 )
-from kling_spec import CREATE_PATH
+from kling_spec import CREATE_PATH, load_resolved_spec
 
 from .conftest import MAX_RETRIES, TASK_ID
 
-# Kling's documented error codes (HTTP status, code), the SDK class each must
-# become, and whether Kling advises retrying it (1302, 1303, 5000-5002).
+SCHEMAS = load_resolved_spec()["components"]["schemas"]
+# The SDK's documented tree: one class per family of Kling codes.
+FAMILY_ERRORS = {
+    "authentication": AuthenticationError,
+    "account": AccountError,
+    "invalid_request": InvalidRequestError,
+    "not_found": NotFoundError,
+    "policy": PolicyError,
+    "rate_limit": RateLimitError,
+    "server": ServerError,
+}
+# Kling's documented error codes, read from the spec: (HTTP status, code, the SDK
+# class the family becomes, whether Kling advises retrying it).
 KLING_ANSWERS = [
-    *[(401, code, AuthenticationError, False) for code in (1000, 1001, 1002, 1003, 1004)],
-    *[(429, code, AccountError, False) for code in (1100, 1101, 1102)],
-    (403, 1103, AccountError, False),
-    *[(400, code, InvalidRequestError, False) for code in (1200, 1201)],
-    *[(404, code, NotFoundError, False) for code in (1202, 1203)],
-    *[(400, code, PolicyError, False) for code in (1300, 1301)],
-    *[(429, code, RateLimitError, True) for code in (1302, 1303)],
-    (429, 1304, RateLimitError, False),
-    (500, 5000, ServerError, True),
-    (503, 5001, ServerError, True),
-    (504, 5002, ServerError, True),
+    (row["http_status"], row["code"], FAMILY_ERRORS.get(row["family"]), bool(row.get("retryable")))
+    for row in SCHEMAS["ErrorEnvelope"]["x-kling-error-codes"]
 ]
-# CometAPI's gateway answers: retry 429, 500, 503, 504 and 524, never 400 or 401.
+# CometAPI's gateway answers: retry the statuses the spec lists, never 400 or 401.
+GATEWAY_RETRYABLE = frozenset(SCHEMAS["GatewayError"]["x-cometapi-retryable-statuses"])
+GATEWAY_ERRORS = {400: InvalidRequestError, 401: AuthenticationError, 429: RateLimitError}
 GATEWAY_ANSWERS = [
-    (400, InvalidRequestError, False),
-    (401, AuthenticationError, False),
-    (429, RateLimitError, True),
-    (500, ServerError, True),
-    (503, ServerError, True),
-    (504, ServerError, True),
-    (524, ServerError, True),
+    (status, GATEWAY_ERRORS.get(status, ServerError), status in GATEWAY_RETRYABLE)
+    for status in sorted({400, 401} | GATEWAY_RETRYABLE)
 ]
+
+
+def test_every_family_of_codes_has_its_class() -> None:
+    assert all(error_type is not None for _, _, error_type, _ in KLING_ANSWERS)
 
 
 def task_url(task_id: str = TASK_ID) -> str:
