@@ -86,5 +86,31 @@ mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
 demo: $(STAMP) ## expand the sample photo against the embedded mock server
 	$(BIN)/kling-expand demo --out out/demo
 
+# Benchmarks (not part of `make test`): Prism pinned by bench/prism/package-lock.json
+# into an ignored folder, wrk from Debian's packages when it is missing.
+# Options go through BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick`.
+BENCH_TOOLS := bench/.tools
+PRISM := $(BENCH_TOOLS)/node_modules/.bin/prism
+PY_SPY_VERSION := 0.4.3
+PY_SPY := $(BENCH_TOOLS)/py-spy/bin/py-spy
+
+bench: $(STAMP) $(PRISM) $(PY_SPY) ## mock vs Prism vs bare Starlette, payload, memory, SDK overhead
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
+	PYTHONPATH=$(CURDIR)/bench $(PY) -m kling_bench $(BENCH_ARGS)
+
+$(PRISM): bench/prism/package.json bench/prism/package-lock.json
+	@command -v npm >/dev/null || { echo "make bench needs Node.js and npm (for Prism)"; exit 2; }
+	mkdir -p $(BENCH_TOOLS)
+	cp bench/prism/package.json bench/prism/package-lock.json $(BENCH_TOOLS)/
+	npm ci --prefix $(BENCH_TOOLS) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# py-spy, for `make bench BENCH_ARGS=--profile`: kept out of the project's environment.
+$(PY_SPY): $(STAMP)
+	$(UV) pip install --quiet --target $(BENCH_TOOLS)/py-spy py-spy==$(PY_SPY_VERSION)
+	@touch $@
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(BENCH_TOOLS)
