@@ -60,6 +60,20 @@ check-generated: $(STAMP)
 	diff -r "$$scratch/kling_expand_api" $(GENERATED) \
 	  || { echo "generated_client/ is stale or edited by hand: run 'make generate'"; exit 1; }
 
+# The client-facing contract against the real service. Opt-in: it needs COMETAPI_KEY,
+# sends a handful of small requests and may cost a little money.
+contract-live: $(STAMP) ## client contract against the real service (needs COMETAPI_KEY; may cost money)
+	@if [ -z "$$COMETAPI_KEY" ]; then \
+	  echo "contract-live: COMETAPI_KEY is not set, so nothing was sent. Set it (and optionally"; \
+	  echo "KLING_BASE_URL) to run the client contract against the real service."; \
+	else \
+	  echo "WARNING: contract-live sends real requests to $${KLING_BASE_URL:-https://api.cometapi.com}"; \
+	  echo "with your COMETAPI_KEY. Most are refused for free; COMETAPI_LIVE_PAID=1 adds one paid"; \
+	  echo "expansion (n=1, the smallest image and ratios). Ctrl-C within 5 s to stop."; \
+	  sleep 5; \
+	fi
+	$(PY) -m pytest -m live contract_tests/live -rs $(PYTEST_ARGS)
+
 update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL>
 	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
 	$(PY) -m kling_spec update "$(SRC)"

@@ -1,0 +1,119 @@
+"""What a user gets back, and what a request cannot leave out.
+
+A succeeded task has exactly ``n`` images; each canvas follows the spec's
+``canvas_rounding`` formula and holds the original's pixels, untouched, at the
+offset. A body missing any required field is refused by the mock with 400/1201
+naming the field, and the SDK never sends one.
+"""
+
+import io
+
+import pytest
+from hypothesis import given
+from PIL import Image, ImageChops
+
+from kling_expand import InputValidationError
+
+from ..oracle import SpecOracle
+from ..strategies import baseline_case, valid_request_cases
+from .mocking import last_seq
+
+# Each task renders up to n canvases: three keep the property quick while still
+# covering several indices (n's full range is covered by the agreement property).
+MAX_N_RENDERED = 3
+
+
+def sdk_sides(case, bounds) -> dict[str, float]:
+    (up, down), (left, right) = bounds.vertical, bounds.horizontal
+    names = {"up": up, "down": down, "left": left, "right": right}
+    return {side: case.fields[name] for side, name in names.items()}
+
+
+def test_a_succeeded_task_has_n_images_that_keep_the_original(
+    resolved_spec, make_mock, make_sdk
+) -> None:
+    oracle = SpecOracle(resolved_spec)
+    bounds = oracle.bounds
+    mock = make_mock()
+    sdk = make_sdk(mock)
+
+    @given(case=valid_request_cases(bounds, max_n=MAX_N_RENDERED))
+    def keeps_the_original(case) -> None:
+        # Given an accepted request with a real image, expanded through the SDK
+        # (its waiting moves the mock's clock)
+        n = case.fields["n"]
+        result = sdk.call(
+            "expand",
+            case.image.encoded(),
+            n=n,
+            prompt=case.fields[bounds.prompt_field],
+            timeout=3600,
+            **sdk_sides(case, bounds),
+        )
+        task = result.task
+
+        # Then it has exactly n images, indexed 0..n-1
+        assert task.status == "succeed"
+        assert sorted(image.index for image in task.images) == list(range(n))
+
+        # And each is the formula's canvas with the original's pixels at the offset
+        width, height = case.image.width, case.image.height
+        canvas_w, canvas_h, x, y = bounds.canvas(width, height, case.fields)
+        original = case.image.pixels()
+        for image in task.images:
+            expanded = Image.open(io.BytesIO(mock_bytes(mock, image.url))).convert("RGB")
+            assert expanded.size == (canvas_w, canvas_h)
+            placed = expanded.crop((x, y, x + width, y + height))
+            assert ImageChops.difference(placed, original).getbbox() is None
+
+    keeps_the_original()
+
+
+def mock_bytes(mock, url: str) -> bytes:
+    with mock.client() as http:
+        answer = http.get(url)
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+@pytest.fixture
+def published_oracle(resolved_spec) -> SpecOracle:
+    return SpecOracle(resolved_spec)
+
+
+def test_every_required_field_is_named_when_missing(published_oracle, make_mock) -> None:
+    bounds = published_oracle.bounds
+    mock = make_mock()
+    base = baseline_case(bounds)
+    with mock.client() as http:
+        for name in bounds.required:
+            # Given an accepted body without one required field
+            body = base.without(name).body()
+
+            # Then the mock refuses it as an invalid value, naming the field
+            answer = http.post(bounds.create_path, json=body)
+            envelope = answer.json()
+            assert (answer.status_code, envelope["code"]) == (400, 1201), name
+            assert name in envelope["message"]
+
+
+def test_the_sdk_never_sends_a_body_without_a_required_field(
+    published_oracle, make_mock, make_sdk
+) -> None:
+    # Given an SDK call that leaves every ratio out (they default to no expansion)
+    bounds = published_oracle.bounds
+    mock = make_mock()
+    sdk = make_sdk(mock)
+    image = baseline_case(bounds).image.encoded()
+
+    sdk.call("submit", image)
+
+    # Then the body it sent carries every required field
+    sent = mock.journal[-1].body
+    assert set(bounds.required) <= set(sent)
+
+    # And with no image at all it refuses before sending anything
+    before = last_seq(mock)
+    with pytest.raises((InputValidationError, TypeError)):
+        sdk.call("submit", None)
+    assert last_seq(mock) == before

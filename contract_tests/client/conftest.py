@@ -1,0 +1,95 @@
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import respx
+
+from ..images import ImageSpec
+from ..sdk_calls import ASYNC, SYNC, SdkCaller
+
+MAX_RETRIES = 2
+TASK_ID = "829491712786825227"
+# A reserved name (RFC 2606): respx answers for it; nothing resolves it.
+SERVICE_URL = "https://kling.test"
+
+
+class RecordingClock:
+    """The SDK's clock: waiting is recorded and moves time on, nothing sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def clock() -> RecordingClock:
+    return RecordingClock()
+
+
+@pytest.fixture
+def service() -> Iterator[respx.MockRouter]:
+    """The service as respx plays it; a request to any route not set up fails the test."""
+    with respx.mock(base_url=SERVICE_URL, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture(params=[SYNC, ASYNC])
+def sdk(request, clock) -> SdkCaller:
+    """The SDK, sync then async, pointed at the respx service, retrying on the recording clock."""
+    config: dict[str, Any] = {
+        "api_key": "sk-contract-test-0001",
+        "base_url": SERVICE_URL,
+        "max_retries": MAX_RETRIES,
+        "clock": clock,
+        "rand": lambda: 0.0,
+    }
+    return SdkCaller(request.param, config)
+
+
+@pytest.fixture
+def task_record() -> Callable[..., dict[str, Any]]:
+    """A task record as Kling sends it (a running task), with any field overridden."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "task_id": TASK_ID,
+            "task_status": "submitted",
+            "task_status_msg": "",
+            "task_info": {},
+            "task_result": {},
+            "created_at": 1_732_441_200_000,
+            "updated_at": 1_732_441_200_000,
+        }
+        return record | overrides
+
+    return make
+
+
+@pytest.fixture
+def envelope(task_record) -> Callable[..., dict[str, Any]]:
+    def make(**record: Any) -> dict[str, Any]:
+        return {
+            "code": 0,
+            "message": "SUCCEED",
+            "request_id": "req-ok",
+            "data": task_record(**record),
+        }
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def small_png(published_bounds) -> bytes:
+    """The smallest image the spec accepts, as PNG bytes."""
+    side = published_bounds.min_side
+    return ImageSpec("png", side, side).encoded()

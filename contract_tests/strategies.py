@@ -1,0 +1,327 @@
+"""Hypothesis strategies for create requests, every bound read from the spec they are given.
+
+Nothing here knows a number from the spec: give :func:`request_cases` the
+:class:`SpecBounds` of a modified spec copy and it draws around the new bounds.
+:func:`boundary_cases` names the cases a property must always try (each limit,
+exactly and just past it); :func:`pin_boundaries` pins them with ``@example``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from hypothesis import example
+from hypothesis import strategies as st
+
+from .images import ImageSpec
+from .oracle import SpecBounds
+
+URL_IMAGE = "https://images.test/source.png"
+# Not an image the spec allows: a format outside x-kling-constraints.image.formats.
+FOREIGN_FORMAT = "gif"
+# Strings that are neither an http(s) URL nor valid raw base64.
+BAD_IMAGE_TEXTS = ("data:image/png;base64,iVBORw0KGgo=", "not base64 at all!", "")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class RequestCase:
+    """One create request: its JSON fields and the image it carries (None: left out)."""
+
+    label: str
+    fields: Mapping[str, Any] = field(repr=False)
+    image_field: str
+    image: ImageSpec | str | None
+
+    def body(self) -> dict[str, Any]:
+        body = dict(self.fields)
+        if isinstance(self.image, ImageSpec):
+            body[self.image_field] = self.image.base64()
+        elif self.image is not None:
+            body[self.image_field] = self.image
+        return body
+
+    def with_fields(self, label: str, **changes: Any) -> RequestCase:
+        return RequestCase(label, {**self.fields, **changes}, self.image_field, self.image)
+
+    def without(self, name: str) -> RequestCase:
+        if name == self.image_field:
+            return RequestCase(f"without {name}", self.fields, self.image_field, None)
+        fields = {k: v for k, v in self.fields.items() if k != name}
+        return RequestCase(f"without {name}", fields, self.image_field, self.image)
+
+    def __repr__(self) -> str:
+        return f"RequestCase({self.label!r}, {dict(self.fields)!r}, image={self.image!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints falsifying examples with this hook.
+        printer.text(repr(self))
+
+
+# --- images -----------------------------------------------------------------
+
+
+def shape_at(ratio: Fraction, min_side: int) -> tuple[int, int]:
+    """The smallest width x height with exactly ``ratio`` and both sides at least ``min_side``."""
+    scale = -(-min_side // min(ratio.numerator, ratio.denominator))
+    return ratio.numerator * scale, ratio.denominator * scale
+
+
+def boundary_shapes(bounds: SpecBounds) -> dict[str, tuple[int, int]]:
+    """Image sizes on and just past each size limit."""
+    side = bounds.min_side
+    wide_w, wide_h = shape_at(bounds.aspect_max, side)
+    tall_w, tall_h = shape_at(bounds.aspect_min, side)
+    return {
+        "side at min_side_px": (side, side),
+        "side one under min_side_px": (side - 1, side),
+        "aspect at its max": (wide_w, wide_h),
+        "aspect just over its max": (wide_w + 1, wide_h),
+        "aspect at its min": (tall_w, tall_h),
+        "aspect just under its min": (tall_w, tall_h + 1),
+    }
+
+
+@st.composite
+def image_specs(draw: st.DrawFn, bounds: SpecBounds) -> ImageSpec:
+    """A real image's format and size: mostly allowed, sometimes on or past a limit."""
+    kind = draw(st.sampled_from([*sorted(bounds.formats), FOREIGN_FORMAT]))
+    edges = list(boundary_shapes(bounds).values())
+    short = draw(st.integers(bounds.min_side - 2, bounds.min_side + 40))
+    long_max = math.ceil(short * max(bounds.aspect_max, 1 / bounds.aspect_min)) + 2
+    free = st.tuples(st.integers(short, long_max), st.just(short)).flatmap(
+        lambda wh: st.sampled_from([wh, wh[::-1]])
+    )
+    width, height = draw(st.sampled_from(edges) | free)
+    return ImageSpec(kind, width, height)
+
+
+def image_values(bounds: SpecBounds, *, typed: bool = False) -> st.SearchStrategy[Any]:
+    """What the ``image`` field may hold: a real image, or (untyped) a URL, text that is
+    neither, or not text at all."""
+    if typed:
+        return image_specs(bounds)
+    return image_specs(bounds) | st.sampled_from([*BAD_IMAGE_TEXTS, URL_IMAGE, 12345])
+
+
+# --- scalar fields ------------------------------------------------------------
+
+
+def ratio_values(bounds: SpecBounds, name: str, *, typed: bool = False) -> st.SearchStrategy[Any]:
+    """Numbers in, on and past the field's range; untyped, also values that are not numbers."""
+    low, high = float(bounds.ratio_min[name]), bounds.ratio_max_written[name]
+    numbers = st.one_of(
+        st.sampled_from(
+            [low, high, math.nextafter(high, math.inf), math.nextafter(low, -math.inf)]
+        ),
+        st.floats(low, high),
+        st.integers(math.ceil(low), math.floor(high)),
+        st.integers(0, round(high * 100)).map(lambda k: k / 100),
+        st.floats(high, high * 2 + 1, exclude_min=True),
+        st.floats(low - 2, low, exclude_max=True),
+    )
+    return numbers if typed else numbers | st.sampled_from(["0.5", None, True])
+
+
+def n_values(bounds: SpecBounds, *, typed: bool = False) -> st.SearchStrategy[Any]:
+    """Integers in, on and past the range; untyped, also integral floats and non-integers."""
+    integers = st.integers(bounds.n_min - 2, bounds.n_max + 2)
+    if typed:
+        return integers
+    integral_floats = st.integers(bounds.n_min, bounds.n_max).map(float)
+    return integers | integral_floats | st.sampled_from([1.5, "2", True])
+
+
+def prompt_values(bounds: SpecBounds, *, typed: bool = False) -> st.SearchStrategy[Any]:
+    """Prompts of any length up to one past the limit, counted in code points."""
+    limit = bounds.prompt_max
+    lengths = st.sampled_from([0, limit, limit + 1]) | st.integers(0, limit + 1)
+    seeds = st.text(min_size=1, max_size=6)
+    texts = st.builds(lambda seed, n: (seed * n)[:n], seeds, lengths)
+    return texts if typed else texts | st.just(None)
+
+
+# URIs and strings that are not (RFC 3986: a scheme is required, ASCII only).
+CALLBACK_URLS = (
+    "https://hooks.test/kling",
+    "http://127.0.0.1:9/cb?task=1#x",
+    "urn:kling:callback",
+    "",
+    "no scheme",
+    "hooks.test/kling",
+    "https://hooks.test/a b",
+    "https://hooks.test/\u00e9",
+)
+
+
+def callback_urls() -> st.SearchStrategy[str]:
+    return st.sampled_from(CALLBACK_URLS)
+
+
+def optional_extras() -> st.SearchStrategy[dict[str, Any]]:
+    """Optional fields the spec allows (and one it does not name, which it does not forbid)."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "watermark_info": st.fixed_dictionaries({"enabled": st.booleans()}),
+            "external_task_id": st.text(min_size=1, max_size=20),
+            "callback_url": callback_urls(),
+            "x_unknown_extra": st.integers(),
+        },
+    )
+
+
+# --- whole requests -------------------------------------------------------------
+
+
+@st.composite
+def request_cases(draw: st.DrawFn, bounds: SpecBounds, *, typed: bool = False) -> RequestCase:
+    """Any create request around the spec's bounds: an accepted one with up to three fields
+    replaced by anything near (or past) their limits, or dropped.
+
+    ``typed`` keeps to what a typed client can say: numbers for the ratios, an
+    integer ``n``, a string prompt, a real image, every required field present.
+    """
+    case = draw(valid_request_cases(bounds))
+    replacements = {name: ratio_values(bounds, name, typed=typed) for name in bounds.ratio_fields}
+    replacements["n"] = n_values(bounds, typed=typed)
+    replacements[bounds.prompt_field] = prompt_values(bounds, typed=typed)
+    replacements[bounds.image_field] = image_values(bounds, typed=typed)
+    replacements["callback_url"] = callback_urls()
+    choices = sorted(replacements) + ([] if typed else ["drop"])
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(st.sampled_from(choices))
+        if name == "drop":
+            case = case.without(draw(st.sampled_from(bounds.required)))
+        elif name == bounds.image_field:
+            case = RequestCase("drawn", case.fields, case.image_field, draw(replacements[name]))
+        else:
+            case = case.with_fields("drawn", **{name: draw(replacements[name])})
+    return case if typed else case.with_fields(case.label, **draw(optional_extras()))
+
+
+@st.composite
+def valid_request_cases(
+    draw: st.DrawFn, bounds: SpecBounds, *, max_n: int | None = None
+) -> RequestCase:
+    """Requests the spec accepts: ratios in hundredths within the bounds and the area limit."""
+    vertical_top = min(
+        sum(bounds.ratio_max[f] for f in bounds.vertical), bounds.max_area_factor - 1
+    )
+    vertical = draw(_split_hundredths(vertical_top, [bounds.ratio_max[f] for f in bounds.vertical]))
+    horizontal_top = min(
+        sum(bounds.ratio_max[f] for f in bounds.horizontal),
+        bounds.max_area_factor / (1 + sum(vertical)) - 1,
+    )
+    horizontal = draw(
+        _split_hundredths(horizontal_top, [bounds.ratio_max[f] for f in bounds.horizontal])
+    )
+    fields: dict[str, Any] = {
+        name: float(value)
+        for name, value in zip(
+            bounds.vertical + bounds.horizontal, vertical + horizontal, strict=True
+        )
+    }
+    fields["n"] = draw(st.integers(bounds.n_min, min(bounds.n_max, max_n or bounds.n_max)))
+    seed = draw(st.text(min_size=1, max_size=6))
+    length = draw(st.integers(0, bounds.prompt_max))
+    fields[bounds.prompt_field] = (seed * length)[:length]
+    short = draw(st.integers(bounds.min_side, bounds.min_side + 50))
+    if draw(st.booleans()):  # landscape
+        width, height = draw(st.integers(short, math.floor(short * bounds.aspect_max))), short
+    else:
+        width, height = short, draw(st.integers(short, math.floor(short / bounds.aspect_min)))
+    kind = draw(st.sampled_from(sorted(bounds.formats)))
+    return RequestCase("valid", fields, bounds.image_field, ImageSpec(kind, width, height))
+
+
+@st.composite
+def _split_hundredths(draw: st.DrawFn, top: Fraction, caps: list[Fraction]) -> list[Fraction]:
+    """Two values in hundredths, each within its cap, summing to at most ``top``."""
+    total = draw(st.integers(0, max(0, math.floor(top * 100))))
+    first_low = max(0, total - math.floor(caps[1] * 100))
+    first = draw(st.integers(first_low, min(total, math.floor(caps[0] * 100))))
+    return [Fraction(first, 100), Fraction(total - first, 100)]
+
+
+# --- boundaries ----------------------------------------------------------------
+
+
+def baseline_case(bounds: SpecBounds, image: ImageSpec | None = None) -> RequestCase:
+    """The smallest request the spec accepts: no expansion, a square image of the minimum side."""
+    kind = sorted(bounds.formats)[0]
+    picture = image or ImageSpec(kind, bounds.min_side, bounds.min_side)
+    fields = dict.fromkeys(bounds.ratio_fields, 0)
+    return RequestCase("baseline", fields, bounds.image_field, picture)
+
+
+def boundary_cases(bounds: SpecBounds) -> list[RequestCase]:
+    """Every limit exactly, and just past it, each in an otherwise accepted request."""
+    base = baseline_case(bounds)
+    name = bounds.vertical[0]
+    high, low = bounds.ratio_max_written[name], float(bounds.ratio_min[name])
+    left, right = bounds.horizontal
+    half = (bounds.max_area_factor - 1) / 2
+    if Fraction(str(float(half))) != half:
+        raise ValueError(f"no exact decimal splits the area limit {bounds.max_area_factor}")
+    at_limit = base.with_fields(
+        "area factor at max_area_factor", **dict.fromkeys((left, right), float(half))
+    )
+    cases = [
+        base,
+        base.with_fields(f"{name} at its maximum", **{name: high}),
+        base.with_fields(f"{name} one float over", **{name: math.nextafter(high, math.inf)}),
+        base.with_fields(f"{name} one float under", **{name: math.nextafter(low, -math.inf)}),
+        at_limit,
+        at_limit.with_fields(
+            "area factor just over", **{right: math.nextafter(float(half), math.inf)}
+        ),
+        base.with_fields("n at its maximum", n=bounds.n_max),
+        base.with_fields("n over its maximum", n=bounds.n_max + 1),
+        base.with_fields("n under its minimum", n=bounds.n_min - 1),
+        base.with_fields("prompt at max_length", **{bounds.prompt_field: "p" * bounds.prompt_max}),
+        base.with_fields(
+            "prompt over max_length", **{bounds.prompt_field: "p" * (bounds.prompt_max + 1)}
+        ),
+    ]
+    kind = sorted(bounds.formats)[0]
+    for label, (width, height) in boundary_shapes(bounds).items():
+        cases.append(
+            RequestCase(label, base.fields, base.image_field, ImageSpec(kind, width, height))
+        )
+    cases.append(
+        RequestCase(
+            "foreign format",
+            base.fields,
+            base.image_field,
+            ImageSpec(FOREIGN_FORMAT, bounds.min_side, bounds.min_side),
+        )
+    )
+    cases.extend(base.without(required) for required in bounds.required)
+    return cases
+
+
+def is_typed(case: RequestCase, bounds: SpecBounds) -> bool:
+    """Whether a typed client can say this request (see :func:`request_cases`)."""
+    return isinstance(case.image, ImageSpec) and all(
+        name in case.fields for name in bounds.required if name != bounds.image_field
+    )
+
+
+def pin_boundaries(
+    bounds: SpecBounds, argument: str = "case", *, typed: bool = False
+) -> Callable[[F], F]:
+    """Pin every boundary case of ``bounds`` (the typed ones if ``typed``) with ``@example``."""
+
+    def decorate(test: F) -> F:
+        for case in boundary_cases(bounds):
+            if not typed or is_typed(case, bounds):
+                test = example(**{argument: case})(test)
+        return test
+
+    return decorate
