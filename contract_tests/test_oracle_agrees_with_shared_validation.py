@@ -40,8 +40,7 @@ def oracle_and_shared_agree(oracle: SpecOracle, constraints: ExpandConstraints):
         actual = {v.field for v in shared_violations(body, constraints)}
 
         assert bool(actual) != expected.accepted, expected
-        if len(missing_required(body, bounds.required)) < 2:  # see the xfail test below
-            assert actual == fields_refused(expected, bounds.image_field), expected
+        assert actual == fields_refused(expected, bounds.image_field), expected
 
     return agree
 
@@ -82,9 +81,6 @@ def test_a_bound_moved_in_one_reader_alone_fails_the_agreement(change, make_spec
     assert expect_falsified(oracle_and_shared_agree(oracle, constraints))
 
 
-@pytest.mark.xfail(
-    reason="kling_spec names the first missing required field once per missing field"
-)
 def test_every_missing_required_field_is_named(resolved_spec) -> None:
     # Given an accepted request with two required fields dropped
     oracle = SpecOracle(resolved_spec)

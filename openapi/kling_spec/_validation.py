@@ -139,7 +139,9 @@ def check_expand_request(
         return [
             Violation("", f"the request body nests deeper than {MAX_NESTING}", MALFORMED_REQUEST)
         ]
-    found = [_schema_violation(error) for error in constraints.request_validator.iter_errors(body)]
+    errors = constraints.request_validator.iter_errors(body)
+    # dict.fromkeys drops repeats: every "required" error lists the whole missing set.
+    found = list(dict.fromkeys(v for error in errors for v in _schema_violations(error)))
     found.sort(key=lambda v: v.field)
     if not found:
         if not constraints.area_ok(body):
@@ -181,13 +183,18 @@ _LIMIT_WORDS: dict[str, tuple[str, Any]] = {
 }
 
 
+def _schema_violations(error: Any) -> list[Violation]:
+    if error.validator == "required":
+        path = ".".join(str(part) for part in error.absolute_path)
+        missing = [key for key in error.validator_value if key not in error.instance]
+        names = [".".join(filter(None, [path, str(key)])) for key in missing]
+        return [Violation(name, f"{name} is required") for name in names]
+    return [_schema_violation(error)]
+
+
 def _schema_violation(error: Any) -> Violation:
     path = ".".join(str(part) for part in error.absolute_path)
     name = path or "body"
-    if error.validator == "required":
-        missing = [key for key in error.validator_value if key not in error.instance]
-        name = ".".join(filter(None, [path, missing[0] if missing else ""]))
-        return Violation(name, f"{name} is required")
     if error.validator in _LIMIT_WORDS:
         shape, limit = _LIMIT_WORDS[error.validator]
         instance = error.instance

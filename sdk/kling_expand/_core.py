@@ -107,10 +107,10 @@ class Settings:
     clock: Clock
     rand: Callable[[], float]
     constraints: ExpandConstraints = field(repr=False)
+    page_size: int  # the list operation's pageSize default, read from the spec
     lookup: LookupMode = "list"
     new_external_id: Callable[[], str] = field(default=lambda: f"kx-{uuid.uuid4().hex}")
     download_max_bytes: int = 64 * 1024 * 1024
-    page_size: int = 30  # replaced by the list operation's default from the spec
     call_timeout: httpx.Timeout | None = None
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
