@@ -2,7 +2,8 @@
 
 Three runs: the resolved spec against the mock in process (ASGI) and over a
 real uvicorn server on loopback, then the verbatim upstream spec in process.
-The stateful run follows the spec's link from create to get.
+The stateful run follows the spec's link from create to get, in process and
+over loopback.
 
 The schemas are loaded at import, not from fixtures: Schemathesis's lazy
 ``from_fixture`` loader relies on a pytest attribute that pytest 9 removed.
@@ -68,6 +69,7 @@ resolved_asgi = in_process(RESOLVED_SPEC)
 # same choices to meet the same state.
 STATEFUL_MOCK = MockKling(fetch_transport=httpx.MockTransport(never_fetch))
 resolved_stateful = in_process(RESOLVED_SPEC, STATEFUL_MOCK)
+resolved_stateful_http = on_loopback(RESOLVED_SPEC)
 resolved_http = on_loopback(RESOLVED_SPEC)
 upstream_asgi = in_process(yaml.safe_load(UPSTREAM_SPEC_PATH.read_text("utf-8")))
 
@@ -127,14 +129,33 @@ def image_by_url(context, body):
     return body
 
 
-def test_the_stateful_run_follows_create_to_get() -> None:
-    # Given a state machine over the resolved spec, with the checks above,
-    # noting which tasks the creates returned and which the gets found
-    created, fetched = set(), set()
+@pytest.fixture(scope="module")
+def stateful_loopback_url():
+    """The stateful run's mock, served by uvicorn on 127.0.0.1 as well."""
+    with STATEFUL_MOCK.serve(host="127.0.0.1") as server:
+        yield server.base_url
 
-    class CreateThenGet(resolved_stateful.as_state_machine()):  # type: ignore[misc]
+
+@pytest.mark.parametrize("where", ["in_process", "loopback"])
+def test_the_stateful_run_follows_create_to_get(where: str, request) -> None:
+    # Given a state machine over the resolved spec, in process or against the
+    # mock served on loopback, with the checks above, noting which tasks the
+    # creates returned and which the gets found
+    created, fetched = set(), set()
+    if where == "loopback":
+        schema, call_kwargs = (
+            resolved_stateful_http,
+            {"base_url": request.getfixturevalue("stateful_loopback_url")},
+        )
+    else:
+        schema, call_kwargs = resolved_stateful, {}
+
+    class CreateThenGet(schema.as_state_machine()):  # type: ignore[misc]
         def setup(self):
             STATEFUL_MOCK.reset()
+
+        def get_call_kwargs(self, case):
+            return call_kwargs
 
         def after_call(self, response, case):
             super().after_call(response, case)
