@@ -13,29 +13,6 @@ TASK_ID = "829491712786825227"
 SERVICE_URL = "https://kling.test"
 
 
-class RecordingClock:
-    """The SDK's clock: waiting is recorded and moves time on, nothing sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-@pytest.fixture
-def clock() -> RecordingClock:
-    return RecordingClock()
-
-
 @pytest.fixture
 def service() -> Iterator[respx.MockRouter]:
     """The service as respx plays it; a request to any route not set up fails the test."""

@@ -24,29 +24,6 @@ API_KEY = "sk-test-0123456789abcdef"
 CREATE_URL = f"{BASE_URL}/kling/v1/images/editing/expand"
 
 
-class FakeClock:
-    """Time that passes only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 def succeeded(envelope) -> Callable[..., dict[str, Any]]:
     """A finished task's envelope with ``n`` result images on ``host``."""
@@ -125,7 +102,7 @@ def client_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_client(client_kind: str, clock: FakeClock) -> Iterator[Callable[..., Any]]:
+def make_client(client_kind: str, clock) -> Iterator[Callable[..., Any]]:
     """Build a sync or async client (per ``client_kind``) behind the same facade."""
     runner = asyncio.Runner()
     made: list[Any] = []
