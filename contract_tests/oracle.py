@@ -2,10 +2,11 @@
 
 This is the yardstick the contract tests hold the SDK and the mock against, so it
 deliberately shares no code with ``kling_spec``: it finds the create operation
-in the raw spec dict itself, validates JSON Schema with ``jsonschema_rs`` (the
-shared module uses python-jsonschema), reads ``x-kling-constraints`` from the
-dict, measures images with Pillow (the shared module parses headers itself) and
-does its arithmetic with exact fractions of the numbers as written.
+in the raw spec dict itself, validates JSON Schema with python-jsonschema, the
+reference implementation (the shared module runs the compiled jsonschema-rs),
+reads ``x-kling-constraints`` from the dict, measures images with Pillow (the
+shared module parses headers itself) and does its arithmetic with exact
+fractions of the numbers as written (the shared module uses decimals).
 
 Two conventions are the project's, documented in the README and the spec:
 
@@ -17,6 +18,8 @@ Two conventions are the project's, documented in the README and the spec:
 
 Format keywords are asserted (``callback_url`` must be a ``uri``), as the
 project reads the spec: JSON Schema 2020-12 leaves that choice to the validator.
+A ``uri`` is judged by jsonschema-rs's built-in check, not by the shared
+module's own RFC 3986 pattern.
 """
 
 from __future__ import annotations
@@ -29,11 +32,17 @@ from fractions import Fraction
 from typing import Any
 
 import jsonschema_rs
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from PIL import Image, UnidentifiedImageError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 _SPEC_URI = "urn:contract-tests:spec"
 # Keys of x-kling-constraints that structure it rather than name a constraint.
 _STRUCTURAL_KEYS = frozenset({"field", "min", "max", "vertical", "horizontal"})
+_URI = jsonschema_rs.validator_for({"type": "string", "format": "uri"}, validate_formats=True)
+_FORMATS = FormatChecker()
+_FORMATS.checks("uri")(lambda value: not isinstance(value, str) or _URI.is_valid(value))
 
 
 @dataclass(frozen=True)
@@ -142,19 +151,17 @@ class SpecOracle:
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.spec = spec
         self.bounds = SpecBounds.read(spec)
-        registry = jsonschema_rs.Registry(
-            [(_SPEC_URI, dict(spec))], draft=jsonschema_rs.Draft202012
-        )
+        resource = Resource.from_contents(dict(spec), default_specification=DRAFT202012)
+        registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
         request = {"$ref": f"{_SPEC_URI}#{self.bounds.request_pointer}"}
-        self._validator = jsonschema_rs.validator_for(
-            request, registry=registry, validate_formats=True
-        )
+        self._validator = Draft202012Validator(request, registry=registry, format_checker=_FORMATS)
 
     def judge(self, body: Any) -> Verdict:
         """The verdict on a request body; a base64 ``image`` is decoded and measured too."""
         if not isinstance(body, Mapping):
             return Verdict(frozenset({""}), frozenset())
-        schema_fields = frozenset(_error_field(e) for e in self._validator.iter_errors(body))
+        errors = self._validator.iter_errors(body)
+        schema_fields = frozenset(name for e in errors for name in _error_fields(e))
         constraints: set[str] = set()
         if not schema_fields:
             if self.bounds.area_factor(body) > self.bounds.max_area_factor:
@@ -165,7 +172,9 @@ class SpecOracle:
     def format_breaches(self, body: Any) -> frozenset[str]:
         """Fields whose value breaks a ``format`` the spec states, were formats asserted."""
         errors = self._validator.iter_errors(body)
-        return frozenset(_error_field(e) for e in errors if e.kind.name == "format")
+        return frozenset(
+            name for e in errors if e.validator == "format" for name in _error_fields(e)
+        )
 
     def _image_problems(self, value: str) -> set[str]:
         if value.startswith(("http://", "https://")):
@@ -213,11 +222,13 @@ def _keys(node: Mapping[str, Any]) -> list[str]:
     return keys
 
 
-def _error_field(error: jsonschema_rs.ValidationError) -> str:
-    path = [str(part) for part in error.instance_path]
-    if error.kind.name == "required":
-        path.append(str(error.kind.as_dict()["property"]))
-    return ".".join(path)
+def _error_fields(error: ValidationError) -> list[str]:
+    """The dotted field names one schema error is about (a ``required`` error: the missing)."""
+    path = [str(part) for part in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, Mapping):
+        missing = [str(key) for key in error.validator_value if key not in error.instance]
+        return [".".join([*path, key]) for key in missing]
+    return [".".join(path)]
 
 
 def create_request_schema(spec: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:

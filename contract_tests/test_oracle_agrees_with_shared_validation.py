@@ -1,7 +1,7 @@
 """Two independent readings of the spec give the same verdict on any create request.
 
-The oracle (jsonschema_rs, Pillow, exact fractions) and ``kling_spec`` (python-
-jsonschema, its own header parser, decimals) share no code; agreeing on every
+The oracle (python-jsonschema, Pillow, exact fractions) and ``kling_spec``
+(jsonschema-rs, its own header parser, decimals) share no code; agreeing on every
 drawn request, on every spec copy, is evidence both read the spec right.
 """
 

@@ -64,10 +64,19 @@ def summarize_body(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Mapping | list) and depth >= _MAX_DEPTH:
         return ["..."]
     if isinstance(value, Mapping):
-        return {str(k): summarize_body(v, depth + 1) for k, v in list(value.items())[:50]}
+        return {str(k): _summarize_item(v, depth) for k, v in list(value.items())[:50]}
     if isinstance(value, list):
-        return [summarize_body(item, depth + 1) for item in value[:50]]
+        return [_summarize_item(item, depth) for item in value[:50]]
     return value
+
+
+def _summarize_item(value: Any, depth: int) -> Any:
+    kind = type(value)
+    if kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is str and len(value) <= _LONG_TEXT:
+        return value
+    return summarize_body(value, depth + 1)
 
 
 class Journal:

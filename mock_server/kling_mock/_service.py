@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 import random
+import re
 import threading
 import uuid
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import httpx
-from jsonschema import Draft202012Validator
+import jsonschema_rs
 from PIL import Image
 
 from kling_spec import (
@@ -62,6 +63,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# JSON text can smuggle an unpaired surrogate only as a \\uD800-\\uDFFF escape (UTF-8
+# bytes cannot encode one), so a body without such an escape needs no string scan.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
 def _is_unicode(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -70,9 +76,10 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-def _shape(value: Any) -> tuple[int, bool]:
+def _shape(value: Any, *, check_strings: bool = True) -> tuple[int, bool]:
     """How deeply containers nest in a parsed JSON value, and whether every string (keys
-    included) is valid Unicode. Iterative, so no value can exhaust the recursion limit."""
+    included) is valid Unicode (only looked at with ``check_strings``). Iterative, so no
+    value can exhaust the recursion limit."""
     deepest, unicode_ok, pending = 0, True, [(value, 1)]
     while pending:
         item, level = pending.pop()
@@ -81,7 +88,11 @@ def _shape(value: Any) -> tuple[int, bool]:
         elif isinstance(item, dict | list):
             deepest = max(deepest, level)
             children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            pending.extend((child, level + 1) for child in children)
+            pending.extend(
+                (child, level + 1)
+                for child in children
+                if isinstance(child, dict | list) or (check_strings and isinstance(child, str))
+            )
     return deepest, unicode_ok
 
 
@@ -99,7 +110,7 @@ def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
         body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise malformed(f"the request body is not valid JSON ({exc})") from None
-    depth, unicode_ok = _shape(body)
+    depth, unicode_ok = _shape(body, check_strings=_SURROGATE_ESCAPE.search(raw) is not None)
     if depth > max_depth:
         raise malformed(f"the request body nests deeper than this server's max_depth {max_depth}")
     if not unicode_ok:
@@ -114,7 +125,7 @@ class QueryParameter:
         self.name = name
         self.schema = schema
         self.default = schema.get("default")
-        self._validator = Draft202012Validator(dict(schema))
+        self._validator = jsonschema_rs.Draft202012Validator(dict(schema))
         self._numeric = schema.get("type") in ("integer", "number")
 
     def parse(self, raw: str | None) -> Any:

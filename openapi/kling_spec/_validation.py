@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import jsonschema_rs
 
 from ._constraints import ExpandConstraints
 from ._images import ImageInfo
@@ -135,13 +138,13 @@ def check_expand_request(
     """
     if not isinstance(body, Mapping):
         return [Violation("", "the request body must be a JSON object", MALFORMED_REQUEST)]
-    if _nesting(body) > MAX_NESTING:
-        return [
-            Violation("", f"the request body nests deeper than {MAX_NESTING}", MALFORMED_REQUEST)
-        ]
-    errors = constraints.request_validator.iter_errors(body)
-    # dict.fromkeys drops repeats: every "required" error lists the whole missing set.
-    found = list(dict.fromkeys(v for error in errors for v in _schema_violations(error)))
+    unfit = _not_json(body)
+    if unfit is not None:
+        return [unfit]
+    schema = constraints.request_schema_inlined
+    errors = constraints.request_validator.iter_errors(dict(body))
+    # dict.fromkeys drops repeats, should two keywords name the same problem.
+    found = list(dict.fromkeys(_schema_violation(error, schema) for error in errors))
     found.sort(key=lambda v: v.field)
     if not found:
         if not constraints.area_ok(body):
@@ -159,50 +162,66 @@ def check_expand_request(
     return found
 
 
-def _nesting(value: Any) -> int:
-    """How deep objects and arrays nest in ``value``, without recursion."""
-    deepest, pending = 0, [(value, 1)]
+def _not_json(body: Mapping[str, Any]) -> Violation | None:
+    """Why ``body`` is no JSON value the schema can judge, if it is not: nesting deeper than
+    :data:`MAX_NESTING`, a value JSON has no form for (bytes, a set, ...), a number that is
+    not finite. Iterative, so no value can exhaust the recursion limit."""
+    pending: list[tuple[Any, str, int]] = [(body, "", 1)]
     while pending:
-        item, level = pending.pop()
-        if isinstance(item, Mapping | list):
-            deepest = max(deepest, level)
-            if level <= MAX_NESTING:
-                children = item.values() if isinstance(item, Mapping) else item
-                pending.extend((child, level + 1) for child in children)
-    return deepest
+        container, path, level = pending.pop()
+        if level > MAX_NESTING:
+            return Violation(
+                "", f"the request body nests deeper than {MAX_NESTING}", MALFORMED_REQUEST
+            )
+        is_object = type(container) is dict or isinstance(container, Mapping)
+        pairs = container.items() if is_object else enumerate(container)
+        for key, child in pairs:
+            if is_object and type(key) is not str:
+                name = f"{path}.{key}" if path else str(key)
+                return Violation(name, f"{name}: a JSON object key must be a string")
+            kind = type(child)
+            if kind is str or kind is int or kind is bool or child is None:
+                continue
+            name = f"{path}.{key}" if path else str(key)
+            if kind is dict or kind is list or isinstance(child, Mapping | list | tuple):
+                pending.append((child, name, level + 1))
+            elif not isinstance(child, str | int | float):  # None and bool passed above
+                return Violation(name, f"{name} is a {kind.__name__}, which JSON cannot carry")
+            elif isinstance(child, float) and not math.isfinite(child):
+                return Violation(name, f"{name} is {child}; a JSON number must be finite")
+    return None
 
 
-# How each keyword's limit is put into words: the field, what it is, the limit's name.
-_LIMIT_WORDS: dict[str, tuple[str, Any]] = {
-    "maximum": ("is {value}", "maximum"),
-    "minimum": ("is {value}", "minimum"),
-    "exclusiveMaximum": ("is {value}", "exclusiveMaximum"),
-    "exclusiveMinimum": ("is {value}", "exclusiveMinimum"),
-    "maxLength": ("is {length} characters long", "maxLength"),
-    "minLength": ("is {length} characters long", "minLength"),
+# How a limit keyword's breach is put into words: what the value is, given the value.
+_LIMIT_WORDS: dict[str, str] = {
+    "maximum": "is {value}",
+    "minimum": "is {value}",
+    "exclusiveMaximum": "is {value}",
+    "exclusiveMinimum": "is {value}",
+    "maxLength": "is {length} characters long",
+    "minLength": "is {length} characters long",
 }
 
 
-def _schema_violations(error: Any) -> list[Violation]:
-    if error.validator == "required":
-        path = ".".join(str(part) for part in error.absolute_path)
-        missing = [key for key in error.validator_value if key not in error.instance]
-        names = [".".join(filter(None, [path, str(key)])) for key in missing]
-        return [Violation(name, f"{name} is required") for name in names]
-    return [_schema_violation(error)]
-
-
-def _schema_violation(error: Any) -> Violation:
-    path = ".".join(str(part) for part in error.absolute_path)
+def _schema_violation(error: jsonschema_rs.ValidationError, schema: Any) -> Violation:
+    """One schema error as a Violation naming the field and, for a limit, the limit itself."""
+    keyword = error.kind.name
+    path = ".".join(str(part) for part in error.instance_path)
+    if keyword == "required":
+        missing = str(error.kind.as_dict()["property"])
+        name = ".".join(filter(None, [path, missing]))
+        return Violation(name, f"{name} is required")
     name = path or "body"
-    if error.validator in _LIMIT_WORDS:
-        shape, limit = _LIMIT_WORDS[error.validator]
+    if keyword in _LIMIT_WORDS:
+        limit: Any = schema
+        for part in error.schema_path:  # the limit as the spec writes it
+            limit = limit[part]
         instance = error.instance
         length = len(instance) if isinstance(instance, str) else 0
-        what = shape.format(value=instance, length=length)
-        return Violation(path, f"{name} {what}; the {limit} is {error.validator_value}")
-    if error.validator == "format":
-        return Violation(path, f"{name} is not a valid {error.validator_value}")
+        what = _LIMIT_WORDS[keyword].format(value=instance, length=length)
+        return Violation(path, f"{name} {what}; the {keyword} is {limit}")
+    if keyword == "format":
+        return Violation(path, f"{name} is not a valid {error.kind.as_dict()['format']}")
     # Other messages quote the value: keep a huge one from flooding the answer.
     message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
     return Violation(path, f"{name}: {message}")
