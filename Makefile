@@ -17,7 +17,7 @@ GENERATED := generated_client/kling_expand_api
 GENERATE = $(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
 	--meta none --overwrite --output-path
 
-.PHONY: setup test lint typecheck pytest spec generate check-generated update-spec mock demo bench contract-live clean
+.PHONY: setup lock test lint typecheck pytest spec generate check-generated update-spec mock demo bench contract-live clean
 
 setup: $(STAMP) ## create .venv with the pinned dependencies
 
@@ -28,9 +28,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(UV) pip install --quiet --python $(PY) --no-deps --editable .
 	@touch $@
 
-requirements.lock: pyproject.toml ## re-pin after changing dependencies
+# Re-pinning is asked for, never implied: a target that depended on pyproject.toml's
+# mtime would re-resolve against the registry whenever a checkout happened to leave
+# pyproject.toml newer than the lock, and change the pins under a plain `make test`.
+lock: ## re-pin requirements.lock after changing dependencies in pyproject.toml
 	@test -x $(UV) || ( $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv==$(UV_VERSION) )
-	$(UV) pip compile --quiet --no-header --python-version 3.11 --extra dev -o $@ pyproject.toml
+	$(UV) pip compile --quiet --no-header --python-version 3.11 --extra dev -o requirements.lock pyproject.toml
 
 test: $(STAMP) lint typecheck check-generated pytest ## everything CI runs
 
@@ -57,7 +60,7 @@ check-generated: $(STAMP)
 	$(PY) -m kling_spec resolve --check
 	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
 	$(GENERATE) "$$scratch/kling_expand_api" >/dev/null && \
-	diff -r "$$scratch/kling_expand_api" $(GENERATED) \
+	diff -r -x __pycache__ "$$scratch/kling_expand_api" $(GENERATED) \
 	  || { echo "generated_client/ is stale or edited by hand: run 'make generate'"; exit 1; }
 
 # The client-facing contract against the real service. Opt-in: it needs COMETAPI_KEY,
