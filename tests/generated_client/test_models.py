@@ -51,10 +51,15 @@ def test_a_finished_task_result_lists_its_images(envelope) -> None:
         {"index": 1, "url": "https://cdn/1.png", "watermark_url": "https://cdn/1-wm.png"},
     ]
 
-    result = TaskEnvelope.from_dict(envelope(task_status="succeed", task_result={"images": images})).data.task_result
+    result = TaskEnvelope.from_dict(
+        envelope(task_status="succeed", task_result={"images": images})
+    ).data.task_result
 
     assert isinstance(result, TaskResult)
-    assert [(i.index, i.url) for i in result.images] == [(0, "https://cdn/0.png"), (1, "https://cdn/1.png")]
+    assert [(i.index, i.url) for i in result.images] == [
+        (0, "https://cdn/0.png"),
+        (1, "https://cdn/1.png"),
+    ]
     assert result.images[1].watermark_url == "https://cdn/1-wm.png"
 
 
@@ -76,7 +81,9 @@ def test_a_status_the_spec_does_not_list_is_kept_as_a_plain_string(envelope) -> 
     assert not isinstance(parsed.data.task_status, TaskStatus)
 
 
-def transport_answering(status: int, body: dict[str, Any], seen: list[httpx.Request]) -> httpx.MockTransport:
+def transport_answering(
+    status: int, body: dict[str, Any], seen: list[httpx.Request]
+) -> httpx.MockTransport:
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(status, json=body)
@@ -87,7 +94,8 @@ def transport_answering(status: int, body: dict[str, Any], seen: list[httpx.Requ
 def test_create_sends_the_body_and_bearer_key_and_parses_the_envelope(envelope) -> None:
     seen: list[httpx.Request] = []
     client = AuthenticatedClient(
-        base_url="https://api.test", token="sk-test",
+        base_url="https://api.test",
+        token="sk-test",
         httpx_args={"transport": transport_answering(200, envelope(), seen)},
     )
 
@@ -105,13 +113,18 @@ def test_create_sends_the_body_and_bearer_key_and_parses_the_envelope(envelope) 
     ("status", "body", "kind"),
     [
         (404, {"code": 1203, "message": "task not found", "request_id": "r"}, ErrorEnvelope),
-        (429, {"error": {"message": "slow down", "type": "comet_api_error", "code": None}}, GatewayError),
+        (
+            429,
+            {"error": {"message": "slow down", "type": "comet_api_error", "code": None}},
+            GatewayError,
+        ),
     ],
 )
 def test_error_bodies_parse_into_the_kling_or_the_gateway_model(status, body, kind) -> None:
     seen: list[httpx.Request] = []
     client = AuthenticatedClient(
-        base_url="https://api.test", token="k",
+        base_url="https://api.test",
+        token="k",
         httpx_args={"transport": transport_answering(status, body, seen)},
     )
 
