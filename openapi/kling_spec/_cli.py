@@ -74,7 +74,8 @@ def _read_source(source: str) -> str:
     if source.startswith(("http://", "https://")):
         with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - user's URL
             return str(response.read().decode("utf-8"))
-    return Path(source).read_text(encoding="utf-8")
+    # Bytes, decoded without newline translation: the vendored copy stays byte for byte.
+    return Path(source).read_bytes().decode("utf-8")
 
 
 def _cmd_update(args: argparse.Namespace) -> int:

@@ -43,14 +43,13 @@ def test_a_changed_bound_in_a_spec_copy_changes_the_constraints(spec) -> None:
 
 def test_aspect_check_is_exact_at_both_limits() -> None:
     c = ExpandConstraints.from_spec()
-    # width:height exactly at each limit, as integers
-    wide = c.aspect_max.limit_denominator(100)
-    tall = c.aspect_min.limit_denominator(100)
+    # width:height exactly at each limit, as integers (scaled to real image sizes)
+    wide, tall, scale = c.aspect_max, c.aspect_min, c.image_min_side
 
-    assert c.aspect_ok(wide.numerator * 300, wide.denominator * 300)
-    assert c.aspect_ok(tall.numerator * 300, tall.denominator * 300)
-    assert not c.aspect_ok(wide.numerator * 300 + 1, wide.denominator * 300)
-    assert not c.aspect_ok(tall.numerator * 300, tall.denominator * 300 + 1)
+    assert c.aspect_ok(wide.numerator * scale, wide.denominator * scale)
+    assert c.aspect_ok(tall.numerator * scale, tall.denominator * scale)
+    assert not c.aspect_ok(wide.numerator * scale + 1, wide.denominator * scale)
+    assert not c.aspect_ok(tall.numerator * scale, tall.denominator * scale + 1)
 
 
 def test_prompt_limits_that_disagree_are_refused(spec) -> None:

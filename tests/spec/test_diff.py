@@ -21,14 +21,19 @@ def test_identical_specs_have_no_changes(make_upstream) -> None:
 
 
 @pytest.mark.parametrize(
-    ("bound", "value", "breaking"),
-    [("maximum", 1, True), ("maximum", 3, False), ("minimum", 0.5, True), ("minimum", -1, False)],
+    ("bound", "shift", "breaking"),
+    [
+        ("maximum", -0.5, True),
+        ("maximum", 1, False),
+        ("minimum", 0.5, True),
+        ("minimum", -1, False),
+    ],
 )
 def test_narrowing_a_request_bound_breaks_and_widening_does_not(
-    make_upstream, bound: str, value: float, breaking: bool
+    make_upstream, bound: str, shift: float, breaking: bool
 ) -> None:
     old, new = make_upstream(), make_upstream()
-    request_props(new)["up_expansion_ratio"][bound] = value
+    request_props(new)["up_expansion_ratio"][bound] += shift
 
     assert list(verdicts(old, new).values()) == [breaking]
 

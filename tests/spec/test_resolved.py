@@ -92,7 +92,8 @@ def test_create_response_links_its_task_id_to_the_get_operation(resolved) -> Non
 
 
 def test_content_type_header_parameter_is_removed(resolved) -> None:
-    assert "parameters" not in resolved["paths"][CREATE_PATH]["post"]
+    parameters = resolved["paths"][CREATE_PATH]["post"].get("parameters", [])
+    assert "content-type" not in {p["name"].lower() for p in parameters}
 
 
 def test_request_schema_carries_machine_readable_constraints(resolved) -> None:
@@ -186,3 +187,21 @@ def test_upstream_changes_flow_through_and_every_overlay_addition_is_kept(
     )
     assert "seed: int | Unset" in (package / "models" / "expand_image_request.py").read_text()
     assert "queue_position: int | Unset" in (package / "models" / "task_record.py").read_text()
+
+
+def test_an_upstream_parameter_other_than_content_type_flows_through(
+    tmp_path: Path, make_upstream
+) -> None:
+    # Given upstream adds an optional header beside its Content-Type parameter
+    upstream = make_upstream()
+    op = upstream["paths"][CREATE_PATH]["post"]
+    op["parameters"].append(
+        {"name": "X-Trace-Id", "in": "header", "required": False, "schema": {"type": "string"}}
+    )
+
+    # When it is resolved with the unchanged overlay
+    changed = build_resolved(upstream_path=write_upstream(tmp_path, upstream))
+
+    # Then only Content-Type is gone
+    names = [p["name"] for p in changed["paths"][CREATE_PATH]["post"]["parameters"]]
+    assert names == ["X-Trace-Id"]

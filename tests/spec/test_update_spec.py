@@ -55,6 +55,20 @@ def test_update_vendors_the_new_copy_records_its_digest_and_prints_the_diff(
     assert "1 change(s), 1 breaking" in out
 
 
+def test_update_keeps_a_copy_with_crlf_line_ends_byte_for_byte(
+    tmp_path: Path, vendored: Path
+) -> None:
+    # Given a bare spec saved with Windows line ends
+    data = vendored.read_bytes().replace(b"\n", b"\r\n")
+    source = tmp_path / "spec.yaml"
+    source.write_bytes(data)
+
+    # When it is taken in, Then the vendored copy and its digest are of those very bytes
+    assert main(["update", str(source), "--upstream", str(vendored)]) == 0
+    assert vendored.read_bytes() == data
+    assert _files.recorded_digest(vendored) == _files.sha256_of(data)
+
+
 def test_update_refuses_a_document_that_is_not_openapi(tmp_path: Path, vendored: Path) -> None:
     page = tmp_path / "page.txt"
     page.write_text(page_around("title: not a spec\n"))
