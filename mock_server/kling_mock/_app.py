@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,10 +78,24 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods - {"HEAD"})
 
 
-def _success(request: Request, data: Any) -> JSONResponse:
+# Starlette's JSONResponse settings, with the encoder built once rather than per answer.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def _success(request: Request, data: Any) -> Response:
     request.state.error_code = 0
     body = {"code": 0, "message": "SUCCEED", "request_id": _request_id(request), "data": data}
-    return JSONResponse(body)
+    return Response(_ENCODE(body).encode(), media_type="application/json")
+
+
+def _base_url(request: Request) -> str:
+    """Where this server is, as the client addressed it (Starlette's ``base_url``, cheaply)."""
+    scope = request.scope
+    host = request.headers.get("host")
+    if not host:
+        server = scope.get("server")
+        host = f"{server[0]}:{server[1]}" if server else "localhost"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}/"
 
 
 async def _enter(request: Request) -> tuple[str, str | None]:
@@ -109,12 +123,17 @@ async def _read_body(request: Request, limit: int, service: MockService) -> byte
         raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:  # the ASGI messages themselves: no stream wrapper per request
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _require_json(request: Request) -> None:
@@ -136,7 +155,7 @@ async def create_task(request: Request) -> Response:
     task = await service.create(
         account,
         body,
-        str(request.base_url),
+        _base_url(request),
         fails=scenario == TASK_FAILS,
         blocked=scenario == POLICY_BLOCK,
     )

@@ -133,6 +133,8 @@ class FaultPlan:
             if name not in SCENARIOS:
                 raise unknown_scenario(name)
             return name
+        if not self._queued and not self._rates:
+            return None  # the usual case, decided without the lock
         with self._lock:
             if self._queued:
                 return self._queued.popleft()

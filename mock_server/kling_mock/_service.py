@@ -10,7 +10,6 @@ import math
 import random
 import re
 import threading
-import uuid
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -49,6 +48,9 @@ from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, T
 _OTHER_FIELDS_BYTES = 64 * 1024
 POLICY_FAILURE_MESSAGE = "The task failed content safety review (content policy)"
 RESULTS_PREFIX = "/_mock/results"
+# RFC 4122 version 4: version nibble 4, variant bits 10.
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)
 _Transport = TypeVar("_Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 
@@ -76,24 +78,29 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-def _shape(value: Any, *, check_strings: bool = True) -> tuple[int, bool]:
-    """How deeply containers nest in a parsed JSON value, and whether every string (keys
-    included) is valid Unicode (only looked at with ``check_strings``). Iterative, so no
-    value can exhaust the recursion limit."""
-    deepest, unicode_ok, pending = 0, True, [(value, 1)]
+def _shape(value: Any, *, check_strings: bool = True) -> tuple[int, bool, bool]:
+    """How deeply containers nest in a parsed JSON value, whether every number is finite
+    (the parser turns ``1e400`` into infinity) and whether every string, keys included, is
+    valid Unicode (only looked at with ``check_strings``). Iterative, so no value can
+    exhaust the recursion limit."""
+    deepest, finite, unicode_ok = 0, True, True
+    pending: list[tuple[Any, int]] = [(value, 1)]
     while pending:
         item, level = pending.pop()
         if isinstance(item, str):
             unicode_ok = unicode_ok and _is_unicode(item)
-        elif isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            pending.extend(
-                (child, level + 1)
-                for child in children
-                if isinstance(child, dict | list) or (check_strings and isinstance(child, str))
-            )
-    return deepest, unicode_ok
+            continue
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item
+        if check_strings and isinstance(item, dict):
+            pending.extend((key, level) for key in item)
+        for child in children:
+            kind = type(child)
+            if kind is float:
+                finite = finite and math.isfinite(child)
+            elif kind is dict or kind is list or (check_strings and kind is str):
+                pending.append((child, level + 1))
+    return deepest, finite, unicode_ok
 
 
 def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
@@ -107,12 +114,17 @@ def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
     if not raw.strip():
         raise malformed("the request body is empty; expected a JSON object")
     try:
-        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        body = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise malformed(f"the request body is not valid JSON ({exc})") from None
-    depth, unicode_ok = _shape(body, check_strings=_SURROGATE_ESCAPE.search(raw) is not None)
+    if not isinstance(body, dict | list):
+        return body
+    check_strings = _SURROGATE_ESCAPE.search(raw) is not None
+    depth, finite, unicode_ok = _shape(body, check_strings=check_strings)
     if depth > max_depth:
         raise malformed(f"the request body nests deeper than this server's max_depth {max_depth}")
+    if not finite:
+        raise malformed("the request body is not valid JSON (a number does not fit a finite float)")
     if not unicode_ok:
         raise malformed("the request body is not valid JSON (a string holds an unpaired surrogate)")
     return body
@@ -217,8 +229,11 @@ class MockService:
     # --- identity ---------------------------------------------------------------
 
     def new_request_id(self) -> str:
+        """A UUID4-shaped id from the seeded generator (reproducible under a fixed seed)."""
         with self._lock:
-            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+            bits = self._random.getrandbits(128)
+        text = f"{bits & _UUID4_CLEAR | _UUID4_SET:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def _new_task_id(self) -> str:
         with self._lock:
@@ -449,6 +464,8 @@ class MockService:
 
     def queue_due_callbacks(self) -> None:
         """Turn every status change up to now into a pending callback delivery."""
+        if not self._events:
+            return  # no callback is scheduled: nothing to take, no lock needed
         now_ms = self.clock.now_ms()
         while True:
             with self._lock:
