@@ -23,6 +23,15 @@ from ._store import SourceImage
 _FILL_SIDE = 160
 
 
+def decode_source(source: SourceImage) -> None:
+    """Decode every pixel of an uploaded source once, so a truncated or corrupt image is
+    refused when it is sent rather than when its result is downloaded. Nothing is kept:
+    the pixels are converted and expanded only when a result is rendered."""
+    if source.data is not None:
+        with Image.open(io.BytesIO(source.data)) as opened:
+            opened.load()
+
+
 def source_pixels(source: SourceImage) -> Image.Image:
     """The task's source as RGB (or RGBA when it has transparency), pixels as uploaded."""
     if source.data is None:

@@ -40,7 +40,14 @@ from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, m
 from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
 from ._journal import Journal
-from ._render import RenderCache, encode_png, expand_image, source_pixels, watermarked
+from ._render import (
+    RenderCache,
+    decode_source,
+    encode_png,
+    expand_image,
+    source_pixels,
+    watermarked,
+)
 from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, TaskStore
 
 # Room for every field but the image in a create body: the prompt at its longest
@@ -366,7 +373,7 @@ class MockService:
             raise RequestRefused(violations)
         source = SourceImage(data, info.width, info.height)
         try:
-            await anyio.to_thread.run_sync(source_pixels, source)
+            await anyio.to_thread.run_sync(decode_source, source)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise RequestRefused(
                 [Violation(field, f"{field}: the {info.format} data cannot be decoded ({exc})")]
