@@ -398,8 +398,6 @@ def _own_client(
     if http_client is not None and transport is not None:
         raise ConfigurationError("pass http_client or transport, not both")
     if http_client is not None:
-        if not str(http_client.base_url):
-            http_client.base_url = settings.base_url
         return http_client, False
     client = factory(
         base_url=settings.base_url,

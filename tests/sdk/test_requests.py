@@ -260,3 +260,29 @@ def test_expand_applies_per_call_options_to_the_create_and_every_poll(
     )
     assert create.calls.last.request.headers["X-Trace"] == "e"
     assert poll.calls.last.request.headers["X-Trace"] == "e"
+
+
+def recording(envelope, seen: list[httpx.Request]) -> httpx.MockTransport:
+    """A transport that keeps every request and answers each with a task."""
+    return httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200, json=envelope()))
+
+
+def test_clients_sharing_one_httpx_client_each_send_their_own_key(make_client, make_http, envelope):
+    # Given two SDK clients with different keys on one httpx client of the caller's
+    seen: list[httpx.Request] = []
+    http = make_http(transport=recording(envelope, seen))
+    first = make_client(api_key="sk-key-a", http_client=http)
+    second = make_client(api_key="sk-key-b", http_client=http)
+    # When each sends a request, in turn
+    first.get("t1")
+    second.get("t1")
+    first.get("t1")
+    # Then each request carries the key of the client that sent it, and the shared
+    # httpx client is left as the caller made it
+    assert [r.headers["Authorization"] for r in seen] == [
+        "Bearer sk-key-a",
+        "Bearer sk-key-b",
+        "Bearer sk-key-a",
+    ]
+    assert http.event_hooks == {"request": [], "response": []}
+    assert str(http.base_url) == ""
