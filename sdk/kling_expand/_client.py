@@ -110,8 +110,10 @@ class SaveOptions(TypedDict, total=False):
 class ClientConfig(TypedDict, total=False):
     """How a client is set up (every key optional); both clients take the same ones.
 
-    ``api_key`` and ``base_url`` default to ``COMETAPI_KEY`` and ``KLING_BASE_URL``
-    (then the spec's server). ``timeout`` (s, or an ``httpx.Timeout``) bounds each
+    ``api_key`` defaults to ``COMETAPI_KEY``. ``base_url`` defaults to the base URL of
+    the ``http_client`` passed in, if it has one, then ``KLING_BASE_URL``, then the
+    spec's server; a ``base_url`` that differs from the ``http_client``'s is a
+    :class:`ConfigurationError`. ``timeout`` (s, or an ``httpx.Timeout``) bounds each
     request; ``max_retries`` or a whole ``retry_policy`` set retries;
     ``poll_policy`` sets how ``wait`` polls. ``spec`` or ``constraints`` replace
     the shipped resolved spec's limits. ``external_id_lookup`` is ``"list"`` (the
@@ -148,6 +150,23 @@ def _list_defaults(spec: Mapping[str, Any]) -> tuple[int, int]:
     return int(params["pageSize"]["default"]), int(params["pageNum"]["maximum"])
 
 
+def _base_url_of(
+    given: str | None,
+    http_client: httpx.Client | httpx.AsyncClient | None,
+    spec: Mapping[str, Any],
+) -> str:
+    """The API's base URL: ``base_url=``, else the custom httpx client's, else the environment's.
+
+    A ``base_url=`` that differs from the one the custom httpx client has is refused.
+    """
+    own = str(http_client.base_url).rstrip("/") if http_client is not None else ""
+    if given and own and given.rstrip("/") != own:
+        raise ConfigurationError(
+            f"base_url {given!r} differs from the http_client's base_url {own!r}: give one of them"
+        )
+    return (given or own or os.environ.get(BASE_URL_ENV) or default_base_url(spec)).rstrip("/")
+
+
 def _resolve_key(api_key: str | None) -> str:
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
     if not key:
@@ -169,20 +188,19 @@ class _BaseClient:
 
     _settings: Settings
 
-    def _configure(self, config: ClientConfig) -> None:
+    def _configure(
+        self, config: ClientConfig, http_client: httpx.Client | httpx.AsyncClient | None
+    ) -> None:
         unknown = set(config) - set(ClientConfig.__annotations__)
         if unknown:
             raise TypeError(f"unexpected argument(s): {', '.join(sorted(unknown))}")
         self._config = config
         spec = config.get("spec")
-        base_url = config.get("base_url")
         external_id_lookup = config.get("external_id_lookup", "list")
         timeout = config.get("timeout", 60.0)
         retry_policy = config.get("retry_policy")
         resolved_spec = spec if spec is not None else load_resolved_spec()
-        url = (base_url or os.environ.get(BASE_URL_ENV) or default_base_url(resolved_spec)).rstrip(
-            "/"
-        )
+        url = _base_url_of(config.get("base_url"), http_client, resolved_spec)
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base URL {url!r} is not an http(s) URL")
         if external_id_lookup not in ("list", "path"):
@@ -413,7 +431,10 @@ class KlingExpand(_BaseClient):
 
     Configured by arguments or the environment (``COMETAPI_KEY``,
     ``KLING_BASE_URL``). Pass ``http_client`` (an ``httpx.Client``) or
-    ``transport`` to control the connection; ``clock`` to control time.
+    ``transport`` to control the connection; ``clock`` to control time. An
+    ``http_client`` with a base URL of its own (a proxy, say) names the API when
+    ``base_url`` is not given. The SDK changes nothing on that client (it may be
+    shared, even by clients with other keys) and leaves closing it to you.
 
     Example (against a real service)::
 
@@ -429,7 +450,7 @@ class KlingExpand(_BaseClient):
         transport: httpx.BaseTransport | None = None,
         **config: Unpack[ClientConfig],
     ) -> None:
-        self._configure(config)
+        self._configure(config, http_client)
         self._transport: httpx.BaseTransport | None = transport
         if transport is None and http_client is not None:
             # httpx keeps a client's transport private; a batch's async twin reuses it.
@@ -539,7 +560,7 @@ class AsyncKlingExpand(_BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
         **config: Unpack[ClientConfig],
     ) -> None:
-        self._configure(config)
+        self._configure(config, http_client)
         http, self._owns_http = _own_client(
             http_client, transport, self._settings, httpx.AsyncClient
         )

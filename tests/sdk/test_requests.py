@@ -286,3 +286,27 @@ def test_clients_sharing_one_httpx_client_each_send_their_own_key(make_client, m
     ]
     assert http.event_hooks == {"request": [], "response": []}
     assert str(http.base_url) == ""
+
+
+def test_a_custom_httpx_clients_base_url_is_the_api_when_none_is_given(
+    make_client, make_http, envelope, monkeypatch
+):
+    monkeypatch.setenv("KLING_BASE_URL", "https://from-env.test")
+    seen: list[httpx.Request] = []
+    http = make_http(base_url="https://proxy.test/comet", transport=recording(envelope, seen))
+    client = make_client(base_url=None, http_client=http)
+    client.get("t1")
+    assert client.base_url == "https://proxy.test/comet"
+    assert seen[0].url == "https://proxy.test/comet/kling/v1/images/editing/expand/t1"
+    assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_base_url_the_custom_httpx_client_agrees_with_is_accepted(make_client, make_http):
+    client = make_client(base_url=f"{BASE_URL}/", http_client=make_http(base_url=BASE_URL))
+    assert client.base_url == BASE_URL
+
+
+def test_a_base_url_that_differs_from_the_custom_httpx_clients_is_refused(make_client, make_http):
+    http = make_http(base_url="https://proxy.test")
+    with pytest.raises(ConfigurationError, match="proxy.test"):
+        make_client(base_url=BASE_URL, http_client=http)
