@@ -112,14 +112,19 @@ class _AsyncSender(_Sender):
 
 @contextlib.contextmanager
 def _mapped_errors(label: str, api_key: str) -> Iterator[None]:
-    """Turn httpx's transport errors into the SDK's."""
+    """Turn every error httpx raises for a request into the SDK's.
+
+    Timeouts become :class:`APITimeoutError`; every other ``httpx.RequestError``
+    (a dropped connection, a body that cannot be decoded, a redirect loop, ...)
+    :class:`APIConnectionError`.
+    """
     try:
         yield
     except httpx.TimeoutException as exc:
         raise APITimeoutError(
             f"{label} timed out", request_sent=not isinstance(exc, _NOT_SENT)
         ) from exc
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:
         message = redact(f"{label} failed: {exc or type(exc).__name__}", (api_key,))
         raise APIConnectionError(message, request_sent=not isinstance(exc, _NOT_SENT)) from exc
 

@@ -25,6 +25,12 @@ API_KEY = "sk-test-0123456789abcdef"
 CREATE_URL = f"{BASE_URL}/kling/v1/images/editing/expand"
 
 
+def undecodable(request: httpx.Request) -> httpx.Response:
+    """An answer that says it is gzip and is not: httpx fails while decoding it."""
+    stream = httpx.ByteStream(b"not gzip at all")
+    return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=stream)
+
+
 @pytest.fixture
 def succeeded(envelope) -> Callable[..., dict[str, Any]]:
     """A finished task's envelope with ``n`` result images on ``host``."""

@@ -16,7 +16,7 @@ from kling_expand import KlingExpand
 from kling_expand._cli import EXIT_CODES, main
 from kling_expand._sample import render_sample_photo, sample_photo_path
 
-from .conftest import API_KEY, BASE_URL, CREATE_URL
+from .conftest import API_KEY, BASE_URL, CREATE_URL, undecodable
 
 
 @pytest.fixture
@@ -130,6 +130,13 @@ def test_an_api_error_is_exit_3_without_the_key(cli, router):
 def test_no_answer_is_exit_4(cli, router):
     router.get(f"{CREATE_URL}/t1").mock(side_effect=httpx.ConnectError("refused"))
     assert cli("status", "t1")[0] == 4
+
+
+def test_an_answer_httpx_cannot_decode_is_exit_4_in_one_line(cli, router):
+    router.get(f"{CREATE_URL}/t1").mock(side_effect=undecodable)
+    status, _, err = cli("status", "t1")
+    assert status == 4
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
 
 
 def test_a_failed_task_is_exit_5(cli, router, envelope):

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 import kling_expand
 from kling_expand import (
     KLING_ERROR_CODES,
+    APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     InvalidRequestError,
     KlingError,
@@ -24,7 +26,7 @@ from kling_expand import (
 )
 from kling_spec import load_resolved_spec
 
-from .conftest import API_KEY, CREATE_URL
+from .conftest import API_KEY, CREATE_URL, undecodable
 
 TASK_URL = f"{CREATE_URL}/t1"
 
@@ -175,6 +177,54 @@ def test_a_transport_error_mentioning_the_key_is_masked(make_client, router):
     with pytest.raises(KlingError) as caught:
         client.get("t1")
     assert API_KEY not in str(caught.value)
+
+
+def undecodable_body(route) -> None:
+    route.mock(side_effect=undecodable)
+
+
+def redirect_loop(route) -> None:
+    route.respond(302, headers={"Location": TASK_URL})
+
+
+def odd_request_error(route) -> None:
+    route.mock(side_effect=httpx.RequestError(f"something odd for {API_KEY}"))
+
+
+def write_timeout(route) -> None:
+    route.mock(side_effect=httpx.WriteTimeout("slow upload"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "cause"),
+    [
+        (undecodable_body, APIConnectionError, httpx.DecodingError),
+        (redirect_loop, APIConnectionError, httpx.TooManyRedirects),
+        (odd_request_error, APIConnectionError, httpx.RequestError),
+        (write_timeout, APITimeoutError, httpx.WriteTimeout),
+    ],
+    ids=["decoding", "too-many-redirects", "any-request-error", "timeout"],
+)
+def test_every_httpx_request_error_is_raised_as_an_error_of_the_tree(
+    make_client, router, answer, expected, cause
+):
+    client = make_client(max_retries=0)
+    answer(router.get(TASK_URL))
+    with pytest.raises(expected) as caught:
+        client.get("t1")
+    assert type(caught.value.__cause__) is cause
+    assert API_KEY not in str(caught.value)
+
+
+def test_a_download_that_cannot_be_decoded_is_an_error_of_the_tree(
+    make_client, router, succeeded, tmp_path
+):
+    client = make_client(max_retries=0)
+    router.get(TASK_URL).respond(json=succeeded("t1"))
+    router.get("https://cdn.test/t1/0.png").mock(side_effect=undecodable)
+    with pytest.raises(APIConnectionError) as caught:
+        client.download(client.get("t1"), tmp_path)
+    assert isinstance(caught.value.__cause__, httpx.DecodingError)
 
 
 @given(
