@@ -43,6 +43,7 @@ class _Requests:
         self._api_key = settings.api_key
         self._base_url = settings.base_url
         self._origin = httpx.URL(settings.base_url)
+        self._clock = settings.clock
 
     def is_api_request(self, url: httpx.URL) -> bool:
         return (url.scheme, url.host, url.port) == (
@@ -59,10 +60,16 @@ class _Requests:
         *,
         timeout: httpx.Timeout | None,
         headers: Mapping[str, str] = {},
+        deadline: float | None = None,
         **kwargs: Any,
     ) -> httpx.Request:
-        """One request: ``url`` (a path is taken under the base URL), its timeout and headers."""
+        """One request: ``url`` (a path is taken under the base URL), its timeout and headers.
+
+        With a ``deadline`` the timeout (the call's, else the httpx client's) is cut
+        to the time left; with none left the request is not sent.
+        """
         target = self._base_url + url if url.startswith("/") else url
+        timeout = self._timeout(http, timeout, deadline, method, url)
         request = http.build_request(
             method,
             target,
@@ -73,6 +80,35 @@ class _Requests:
         if self.is_api_request(request.url):
             request.headers["Authorization"] = f"Bearer {self._api_key}"
         return request
+
+    def _timeout(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        timeout: httpx.Timeout | None,
+        deadline: float | None,
+        method: str,
+        url: str,
+    ) -> httpx.Timeout | None:
+        """The request's timeout; None for the httpx client's own."""
+        if deadline is None:
+            return timeout
+        left = deadline - self._clock.monotonic()
+        if left <= 0:
+            raise APITimeoutError(
+                f"{method.upper()} {url} not sent: the deadline has passed", request_sent=False
+            )
+        base = http.timeout if timeout is None else timeout
+        return httpx.Timeout(
+            connect=_at_most(base.connect, left),
+            read=_at_most(base.read, left),
+            write=_at_most(base.write, left),
+            pool=_at_most(base.pool, left),
+        )
+
+
+def _at_most(seconds: float | None, limit: float) -> float:
+    """``seconds`` cut to ``limit`` (None, no limit of its own, becomes ``limit``)."""
+    return limit if seconds is None else min(seconds, limit)
 
 
 class _Sender:
@@ -87,8 +123,15 @@ class _Sender:
     def _build(self, method: str, url: str, kwargs: Mapping[str, Any]) -> httpx.Request:
         headers = {**kwargs.get("headers", {}), **self._call.headers}
         rest = {name: value for name, value in kwargs.items() if name != "headers"}
+        call = self._call
         return self._requests.build(
-            self._http, method, url, timeout=self._call.timeout, headers=headers, **rest
+            self._http,
+            method,
+            url,
+            timeout=call.timeout,
+            headers=headers,
+            deadline=call.deadline,
+            **rest,
         )
 
 
