@@ -45,7 +45,7 @@ from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, r
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy, wait_for
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
-from ._transport import AsyncDriver, SyncDriver, ThreadedTransport
+from ._transport import AsyncDriver, AsyncHTTP, SyncDriver, ThreadedHTTP
 
 API_KEY_ENV = "COMETAPI_KEY"
 BASE_URL_ENV = "KLING_BASE_URL"
@@ -194,7 +194,6 @@ class _BaseClient:
         unknown = set(config) - set(ClientConfig.__annotations__)
         if unknown:
             raise TypeError(f"unexpected argument(s): {', '.join(sorted(unknown))}")
-        self._config = config
         spec = config.get("spec")
         external_id_lookup = config.get("external_id_lookup", "list")
         timeout = config.get("timeout", 60.0)
@@ -451,10 +450,7 @@ class KlingExpand(_BaseClient):
         **config: Unpack[ClientConfig],
     ) -> None:
         self._configure(config, http_client)
-        self._transport: httpx.BaseTransport | None = transport
-        if transport is None and http_client is not None:
-            # httpx keeps a client's transport private; a batch's async twin reuses it.
-            self._transport = getattr(http_client, "_transport", None)
+        self._transport = transport
         http, self._owns_http = _own_client(http_client, transport, self._settings, httpx.Client)
         self._driver = SyncDriver(self._settings, http)
 
@@ -508,8 +504,11 @@ class KlingExpand(_BaseClient):
     ) -> builtins.list[BatchOutcome]:
         """Expand many images concurrently, resumably (see :mod:`kling_expand._batch`).
 
-        Runs on an async twin of this client with the same configuration (and the
-        same transport, when one was given that also serves async requests).
+        Runs on an async twin of this client with the same settings (those given
+        to :meth:`with_options` too). The twin sends through this client's own
+        connection on worker threads (a custom ``http_client``, with its headers,
+        auth and proxies, or a ``transport`` that serves only blocking requests),
+        or through an async connection of its own to the same place otherwise.
         """
 
         try:
@@ -520,17 +519,20 @@ class KlingExpand(_BaseClient):
             raise RuntimeError("inside an event loop, use AsyncKlingExpand.expand_many")
 
         async def run() -> builtins.list[BatchOutcome]:
-            async with AsyncKlingExpand(transport=self._async_transport(), **self._config) as twin:
+            async with self._async_twin() as twin:
                 return await expand_many(twin, items, **options)
 
         return asyncio.run(run())
 
-    def _async_transport(self) -> httpx.AsyncBaseTransport | None:
-        """The connection for an async twin: this client's own, where one was given."""
+    def _async_twin(self) -> AsyncKlingExpand:
+        """An async client with this one's settings, sending where this one sends."""
         transport = self._transport
-        if transport is None or isinstance(transport, httpx.AsyncBaseTransport):
-            return transport
-        return ThreadedTransport(transport)
+        if self._owns_http and (
+            transport is None or isinstance(transport, httpx.AsyncBaseTransport)
+        ):
+            http, owns = _own_client(None, transport, self._settings, httpx.AsyncClient)
+            return AsyncKlingExpand._sharing(self, AsyncHTTP(http), owns_http=owns)
+        return AsyncKlingExpand._sharing(self, ThreadedHTTP(self._driver.http), owns_http=False)
 
     def close(self) -> None:
         if self._owns_http:
@@ -564,7 +566,17 @@ class AsyncKlingExpand(_BaseClient):
         http, self._owns_http = _own_client(
             http_client, transport, self._settings, httpx.AsyncClient
         )
-        self._driver = AsyncDriver(self._settings, http)
+        self._driver = AsyncDriver(self._settings, AsyncHTTP(http))
+
+    @classmethod
+    def _sharing(cls, source: _BaseClient, http: AsyncHTTP, *, owns_http: bool) -> Self:
+        """A client with ``source``'s settings, sending through ``http``."""
+        twin = object.__new__(cls)
+        twin._settings = source._settings
+        twin._page_size, twin._max_page = source._page_size, source._max_page
+        twin._driver = AsyncDriver(source._settings, http)
+        twin._owns_http = owns_http
+        return twin
 
     async def submit(self, image: ImageInput, **params: Unpack[ExpandParams]) -> Task:
         plan, _, _ = self._submit_plan(image, params)

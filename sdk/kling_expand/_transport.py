@@ -145,10 +145,12 @@ class _SyncSender(_Sender):
 
 
 class _AsyncSender(_Sender):
-    _http: httpx.AsyncClient
+    def __init__(self, requests: _Requests, http: AsyncHTTP, call: Call) -> None:
+        super().__init__(requests, http.client, call)
+        self._async_http = http
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = await self._http.send(self._build(method, url, kwargs))
+        response = await self._async_http.send(self._build(method, url, kwargs))
         self.responses.append(response)
         return response
 
@@ -216,36 +218,62 @@ class _BoundedBody:
         )
 
 
-class ThreadedTransport(httpx.AsyncBaseTransport):
-    """Serves async requests with a blocking transport, each on a worker thread.
+def _read_bounded(http: httpx.Client, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+    """Send ``request`` and stream its answer into ``body``, stopping once it is too large."""
+    response = http.send(request, stream=True)
+    try:
+        for chunk in response.iter_bytes():
+            if body.add(chunk):
+                break
+    finally:
+        response.close()
+    return response
 
-    Lets a batch's async twin use the connection a blocking client was given
-    (a custom ``httpx.Client`` or sync-only transport). Bodies are read whole on
-    the worker thread.
+
+class AsyncHTTP:
+    """The async driver's connection: an ``httpx.AsyncClient``."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client: httpx.Client | httpx.AsyncClient = client
+        self._async_client = client
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        return await self._async_client.send(request)
+
+    async def read_bounded(self, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+        response = await self._async_client.send(request, stream=True)
+        try:
+            async for chunk in response.aiter_bytes():
+                if body.add(chunk):
+                    break
+        finally:
+            await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        await self._async_client.aclose()
+
+
+class ThreadedHTTP(AsyncHTTP):
+    """A blocking ``httpx.Client`` serving the async driver, each request on a worker thread.
+
+    Lets a batch's async twin of a blocking client send through that client's own
+    connection, with everything it was set up with (headers, auth, proxies,
+    transport, hooks). The blocking client stays its owner's to close.
     """
 
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self._transport = transport
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self._sync_client = client
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        content = await request.aread()
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        return await asyncio.to_thread(self._sync_client.send, request)
 
-        def send() -> httpx.Response:
-            forwarded = httpx.Request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                content=content,
-                extensions=request.extensions,
-            )
-            response = self._transport.handle_request(forwarded)
-            try:
-                body = response.read()
-            finally:
-                response.close()
-            return httpx.Response(response.status_code, headers=response.headers, content=body)
+    async def read_bounded(self, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+        return await asyncio.to_thread(_read_bounded, self._sync_client, request, body)
 
-        return await asyncio.to_thread(send)
+    async def aclose(self) -> None:
+        return None
 
 
 class _Stepper(Generic[T]):
@@ -320,13 +348,7 @@ class SyncDriver:
         body = _BoundedBody(fetch.max_bytes)
         with _mapped_errors(f"GET {fetch.url}", self.settings.api_key):
             request = self._requests.build(self.http, "GET", fetch.url, timeout=fetch.timeout)
-            response = self.http.send(request, stream=True)
-            try:
-                for chunk in response.iter_bytes():
-                    if body.add(chunk):
-                        break
-            finally:
-                response.close()
+            response = _read_bounded(self.http, request, body)
         return body.result(response)
 
     def close(self) -> None:
@@ -334,11 +356,11 @@ class SyncDriver:
 
 
 class AsyncDriver:
-    """Performs effects with an ``httpx.AsyncClient``."""
+    """Performs effects with an ``httpx.AsyncClient`` (or a blocking one, on threads)."""
 
-    def __init__(self, settings: Settings, http_client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: AsyncHTTP) -> None:
         self.settings = settings
-        self.http = http_client
+        self.http = http
         self._requests = _Requests(settings)
 
     async def run(self, plan: Plan[T]) -> T:
@@ -372,14 +394,10 @@ class AsyncDriver:
     async def _fetch(self, fetch: Fetch) -> Fetched:
         body = _BoundedBody(fetch.max_bytes)
         with _mapped_errors(f"GET {fetch.url}", self.settings.api_key):
-            request = self._requests.build(self.http, "GET", fetch.url, timeout=fetch.timeout)
-            response = await self.http.send(request, stream=True)
-            try:
-                async for chunk in response.aiter_bytes():
-                    if body.add(chunk):
-                        break
-            finally:
-                await response.aclose()
+            request = self._requests.build(
+                self.http.client, "GET", fetch.url, timeout=fetch.timeout
+            )
+            response = await self.http.read_bounded(request, body)
         return body.result(response)
 
     async def aclose(self) -> None:
