@@ -74,6 +74,18 @@ def test_run_with_an_aspect_and_compare_writes_the_before_after_sheet(
         assert image.format == "PNG"
 
 
+def test_compare_on_a_url_skips_the_sheet_with_a_warning_and_still_prints_the_saved_path(
+    cli, finished_service, tmp_path
+):
+    status, out, err = cli(
+        "run", "https://img.test/a.jpg", "--all", "0.2", "--out", str(tmp_path), "--compare"
+    )
+    assert status == 0, err
+    assert out.split() == [str(tmp_path / "t1_0.png")]
+    assert len(err.splitlines()) == 1 and "warning" in err and "--compare" in err
+    assert not list(tmp_path.glob("*before_after*"))
+
+
 def test_run_json_prints_one_object_per_image(cli, finished_service, tmp_path):
     status, out, _ = cli(
         "--json", "run", str(sample_photo_path()), "--up", "0.5", "--out", str(tmp_path)
