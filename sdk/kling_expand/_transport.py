@@ -25,8 +25,8 @@ import httpx
 from kling_expand_api.client import Client
 from kling_expand_api.types import Response
 
-from ._core import Call, Exchange, Fetch, Fetched, Plan, Settings, Sleep, redact
-from ._exceptions import APIConnectionError, APITimeoutError
+from ._core import Call, Exchange, Fetch, Fetched, Plan, Settings, Sleep
+from ._exceptions import APIConnectionError, APITimeoutError, redact
 
 T = TypeVar("T")
 

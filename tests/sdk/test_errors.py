@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 
 import httpx
@@ -123,11 +125,27 @@ def test_the_message_of_an_error_names_status_code_and_request():
     assert str(error) == "busy (HTTP 429, code 1303, request req-7)"
 
 
-def test_the_key_is_masked_if_a_server_echoes_it():
-    error = make_status_error(
-        401, {"code": 1002, "message": f"unknown key {API_KEY}"}, redact=[API_KEY]
-    )
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": 1002, "message": f"unknown key {API_KEY}"},
+        json.dumps(
+            {
+                "code": 1002,
+                "message": f"unknown key {API_KEY}",
+                "detail": {"echo": [f"Bearer {API_KEY}", 7], API_KEY: True},
+            }
+        ).encode(),
+        f"<html>no such key: {API_KEY}</html>".encode(),
+    ],
+    ids=["mapping", "nested-json", "text"],
+)
+def test_the_key_is_masked_if_a_server_echoes_it(body):
+    original = copy.deepcopy(body)
+    error = make_status_error(401, body, redact=[API_KEY])
     assert API_KEY not in str(error) and "***" in str(error)
+    assert API_KEY not in repr(error.body) and "***" in repr(error.body)
+    assert body == original, "what the caller passed in is left alone"
 
 
 @pytest.mark.parametrize(
