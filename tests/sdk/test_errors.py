@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import textwrap
 
 import httpx
 import pytest
@@ -74,17 +75,48 @@ def test_codes_sit_in_the_families_the_tree_draws():
         assert low <= code <= high, (code, line)
 
 
-def test_the_tree_has_one_root_and_the_docstring_draws_every_error():
-    tree = kling_expand._exceptions.__doc__
-    errors = [
-        getattr(kling_expand, name)
+def drawn_tree() -> list[tuple[str | None, str]]:
+    """(parent, child) for every class the module docstring draws; the root's parent is None.
+
+    A class's depth is where its name starts on its line, in steps of the
+    drawing's four columns (``├── ``, ``│   ``).
+    """
+    doc = kling_expand._exceptions.__doc__
+    drawing = textwrap.dedent(doc.split("::", 1)[1].split("\n\n")[1])
+    pairs: list[tuple[str | None, str]] = []
+    path: list[str] = []
+    for line in drawing.splitlines():
+        found = re.match(r"(?P<lead>[ │├└─]*)(?P<name>[A-Z]\w+)", line)
+        assert found, f"not a line of the tree: {line!r}"
+        depth, rest = divmod(len(found["lead"]), 4)
+        assert rest == 0 and depth <= len(path), f"drawn out of step: {line!r}"
+        del path[depth:]
+        pairs.append((path[-1] if path else None, found["name"]))
+        path.append(found["name"])
+    return pairs
+
+
+def public_errors() -> dict[str, type]:
+    return {
+        name: getattr(kling_expand, name)
         for name in kling_expand.__all__
         if isinstance(getattr(kling_expand, name), type)
-        and issubclass(getattr(kling_expand, name), Exception)
-    ]
-    for error in errors:
-        assert issubclass(error, KlingError)
-        assert error.__name__ in tree
+        and issubclass(getattr(kling_expand, name), BaseException)
+    }
+
+
+def test_the_drawn_tree_is_the_class_tree_and_draws_every_public_error():
+    pairs = drawn_tree()
+    errors = public_errors()
+    # one root, KlingError, and every public exception class drawn exactly once
+    assert [child for parent, child in pairs if parent is None] == ["KlingError"]
+    assert sorted(child for _, child in pairs) == sorted(errors)
+    # each class's direct base inside the tree is the one it is drawn under
+    for parent, child in pairs:
+        if parent is None:
+            continue
+        bases = [base for base in errors[child].__bases__ if issubclass(base, KlingError)]
+        assert bases == [errors[parent]], (child, bases, parent)
 
 
 @pytest.mark.parametrize(
