@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from kling_expand import (
     ConfigurationError,
+    InputValidationError,
     KlingExpand,
     NotFoundError,
     Ratios,
@@ -243,11 +245,20 @@ def test_the_key_goes_only_to_the_api_never_to_an_image_host(
 
 
 def test_constraints_come_from_the_spec_handed_to_the_client(make_client):
-    from kling_spec import load_resolved_spec
+    from kling_spec import load_resolved_spec, request_schema_of
 
-    spec = load_resolved_spec()
+    # Given a copy of the shipped spec that allows one result fewer per request
+    shipped = ExpandConstraints.from_spec()
+    most = int(shipped.n_bound.maximum)
+    spec = copy.deepcopy(load_resolved_spec())
+    request_schema_of(spec)["properties"]["n"]["maximum"] = most - 1
+    # Then a client given it refuses what the shipped spec allows
     client = make_client(spec=spec)
-    assert client.constraints == ExpandConstraints.from_spec(spec)
+    assert client.constraints == ExpandConstraints.from_spec(spec) != shipped
+    with pytest.raises(InputValidationError) as caught:
+        client.check("https://img.test/a.jpg", up=0.1, n=most)
+    assert caught.value.field == "n"
+    assert make_client().check("https://img.test/a.jpg", up=0.1, n=most).n == most
 
 
 def test_expand_applies_per_call_options_to_the_create_and_every_poll(
