@@ -1,9 +1,11 @@
 """The two drivers that perform a plan's effects: one blocking, one async.
 
 Only I/O lives here. Each driver owns (or borrows) an httpx client and performs
-:class:`Call`, :class:`Fetch` and :class:`Sleep` effects. Every request is built
-here, for one call only: its absolute URL under the client's base URL, the
-per-call timeout and headers, and the bearer key (only on requests for the
+:class:`Call`, :class:`Fetch` and :class:`Sleep` effects; the async driver can
+also send through a blocking client on worker threads (:class:`ThreadedHTTP`).
+Every request is built here, for one call only: its absolute URL under the
+client's base URL, the per-call timeout (cut to a wait's deadline) and headers,
+and the bearer key (only on requests for the
 API's own origin, never on image downloads elsewhere). Nothing is installed on
 the httpx client, so one a caller shares between several SDK clients (each with
 its own key) is never changed. The generated ``*_detailed`` functions send
