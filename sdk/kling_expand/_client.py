@@ -112,8 +112,8 @@ class ClientConfig(TypedDict, total=False):
 
     ``api_key`` defaults to ``COMETAPI_KEY``. ``base_url`` defaults to the base URL of
     the ``http_client`` passed in, if it has one, then ``KLING_BASE_URL``, then the
-    spec's server; a ``base_url`` that differs from the ``http_client``'s is a
-    :class:`ConfigurationError`. ``timeout`` (s, or an ``httpx.Timeout``) bounds each
+    spec's server; a ``base_url`` given explicitly wins over the ``http_client``'s.
+    ``timeout`` (s, or an ``httpx.Timeout``) bounds each
     request; ``max_retries`` or a whole ``retry_policy`` set retries;
     ``poll_policy`` sets how ``wait`` polls. ``spec`` or ``constraints`` replace
     the shipped resolved spec's limits. ``external_id_lookup`` is ``"list"`` (the
@@ -157,13 +157,11 @@ def _base_url_of(
 ) -> str:
     """The API's base URL: ``base_url=``, else the custom httpx client's, else the environment's.
 
-    A ``base_url=`` that differs from the one the custom httpx client has is refused.
+    An explicit ``base_url=`` wins over the httpx client's own (requests are sent
+    to absolute URLs under it), so a client made with some default base URL can
+    still be pointed elsewhere.
     """
     own = str(http_client.base_url).rstrip("/") if http_client is not None else ""
-    if given and own and given.rstrip("/") != own:
-        raise ConfigurationError(
-            f"base_url {given!r} differs from the http_client's base_url {own!r}: give one of them"
-        )
     return (given or own or os.environ.get(BASE_URL_ENV) or default_base_url(spec)).rstrip("/")
 
 

@@ -344,12 +344,11 @@ def test_a_custom_httpx_clients_base_url_is_the_api_when_none_is_given(
     assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
 
 
-def test_a_base_url_the_custom_httpx_client_agrees_with_is_accepted(make_client, make_http):
-    client = make_client(base_url=f"{BASE_URL}/", http_client=make_http(base_url=BASE_URL))
+def test_an_explicit_base_url_wins_over_the_custom_httpx_clients(make_client, make_http, envelope):
+    seen: list[httpx.Request] = []
+    http = make_http(base_url="https://proxy.test", transport=recording(envelope, seen))
+    client = make_client(base_url=f"{BASE_URL}/", http_client=http)
+    client.get("t1")
     assert client.base_url == BASE_URL
-
-
-def test_a_base_url_that_differs_from_the_custom_httpx_clients_is_refused(make_client, make_http):
-    http = make_http(base_url="https://proxy.test")
-    with pytest.raises(ConfigurationError, match="proxy.test"):
-        make_client(base_url=BASE_URL, http_client=http)
+    assert seen[0].url == f"{CREATE_URL}/t1"
+    assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
