@@ -56,7 +56,7 @@ from ._exceptions import (
     TaskFailedError,
     WaitTimeoutError,
 )
-from ._images import ANCHORS, Ratios, compose_before_after, ratios_for_aspect
+from ._images import ANCHORS, Ratios, compose_before_after, prepare_image, ratios_for_aspect
 from ._models import Task
 
 # Exception class -> exit status; the first match in order wins.
@@ -190,6 +190,9 @@ class _Output:
     def error(self, message: str) -> None:
         print(f"kling-expand: error: {message}", file=self.stderr)
 
+    def warn(self, message: str) -> None:
+        print(f"kling-expand: warning: {message}", file=self.stderr)
+
     def progress(self) -> Progress:
         return Progress(
             SpinnerColumn(),
@@ -253,7 +256,12 @@ def _run(client: KlingExpand, args: argparse.Namespace, out: _Output) -> int:
             poll_interval=args.poll_interval,
             on_event=_progress_reporter(progress, items),
         )
-    return _report(args.images, outcomes, ratios, args, out)
+    # The before/after sheet needs the original's pixels: a URL's are not at hand.
+    originals = {
+        image: prepare_image(image, client.constraints).data if args.compare else None
+        for image in args.images
+    }
+    return _report(args.images, outcomes, ratios, originals, args, out)
 
 
 def _progress_reporter(
@@ -283,6 +291,7 @@ def _report(
     images: Sequence[str],
     outcomes: Sequence[BatchOutcome],
     ratios: dict[str, Ratios],
+    originals: Mapping[str, bytes | None],
     args: argparse.Namespace,
     out: _Output,
 ) -> int:
@@ -290,10 +299,14 @@ def _report(
     for image, outcome in zip(images, outcomes, strict=True):
         files = [str(saved.path) for saved in outcome.saved]
         comparison = None
+        original = originals.get(image)
         if outcome.status == "saved" and args.compare and outcome.saved:
-            target = Path(args.out) / f"{Path(image).stem}_before_after.png"
-            sheet = compose_before_after(image, outcome.saved[0].path, ratios[image], target)
-            comparison = str(sheet)
+            if original is None:
+                out.warn(f"{image}: --compare skipped: the original is not at hand (only its URL)")
+            else:
+                target = Path(args.out) / f"{Path(image).stem}_before_after.png"
+                sheet = compose_before_after(original, outcome.saved[0].path, ratios[image], target)
+                comparison = str(sheet)
         record = {
             "image": image,
             "status": outcome.status,

@@ -45,7 +45,7 @@ from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, r
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy, wait_for
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
-from ._transport import AsyncDriver, SyncDriver, ThreadedTransport
+from ._transport import AsyncDriver, AsyncHTTP, SyncDriver, ThreadedHTTP
 
 API_KEY_ENV = "COMETAPI_KEY"
 BASE_URL_ENV = "KLING_BASE_URL"
@@ -110,8 +110,10 @@ class SaveOptions(TypedDict, total=False):
 class ClientConfig(TypedDict, total=False):
     """How a client is set up (every key optional); both clients take the same ones.
 
-    ``api_key`` and ``base_url`` default to ``COMETAPI_KEY`` and ``KLING_BASE_URL``
-    (then the spec's server). ``timeout`` (s, or an ``httpx.Timeout``) bounds each
+    ``api_key`` defaults to ``COMETAPI_KEY``. ``base_url`` defaults to the base URL of
+    the ``http_client`` passed in, if it has one, then ``KLING_BASE_URL``, then the
+    spec's server; a ``base_url`` given explicitly wins over the ``http_client``'s.
+    ``timeout`` (s, or an ``httpx.Timeout``) bounds each
     request; ``max_retries`` or a whole ``retry_policy`` set retries;
     ``poll_policy`` sets how ``wait`` polls. ``spec`` or ``constraints`` replace
     the shipped resolved spec's limits. ``external_id_lookup`` is ``"list"`` (the
@@ -148,6 +150,21 @@ def _list_defaults(spec: Mapping[str, Any]) -> tuple[int, int]:
     return int(params["pageSize"]["default"]), int(params["pageNum"]["maximum"])
 
 
+def _base_url_of(
+    given: str | None,
+    http_client: httpx.Client | httpx.AsyncClient | None,
+    spec: Mapping[str, Any],
+) -> str:
+    """The API's base URL: ``base_url=``, else the custom httpx client's, else the environment's.
+
+    An explicit ``base_url=`` wins over the httpx client's own (requests are sent
+    to absolute URLs under it), so a client made with some default base URL can
+    still be pointed elsewhere.
+    """
+    own = str(http_client.base_url).rstrip("/") if http_client is not None else ""
+    return (given or own or os.environ.get(BASE_URL_ENV) or default_base_url(spec)).rstrip("/")
+
+
 def _resolve_key(api_key: str | None) -> str:
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
     if not key:
@@ -169,20 +186,18 @@ class _BaseClient:
 
     _settings: Settings
 
-    def _configure(self, config: ClientConfig) -> None:
+    def _configure(
+        self, config: ClientConfig, http_client: httpx.Client | httpx.AsyncClient | None
+    ) -> None:
         unknown = set(config) - set(ClientConfig.__annotations__)
         if unknown:
             raise TypeError(f"unexpected argument(s): {', '.join(sorted(unknown))}")
-        self._config = config
         spec = config.get("spec")
-        base_url = config.get("base_url")
         external_id_lookup = config.get("external_id_lookup", "list")
         timeout = config.get("timeout", 60.0)
         retry_policy = config.get("retry_policy")
         resolved_spec = spec if spec is not None else load_resolved_spec()
-        url = (base_url or os.environ.get(BASE_URL_ENV) or default_base_url(resolved_spec)).rstrip(
-            "/"
-        )
+        url = _base_url_of(config.get("base_url"), http_client, resolved_spec)
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base URL {url!r} is not an http(s) URL")
         if external_id_lookup not in ("list", "path"):
@@ -398,8 +413,6 @@ def _own_client(
     if http_client is not None and transport is not None:
         raise ConfigurationError("pass http_client or transport, not both")
     if http_client is not None:
-        if not str(http_client.base_url):
-            http_client.base_url = settings.base_url
         return http_client, False
     client = factory(
         base_url=settings.base_url,
@@ -415,7 +428,10 @@ class KlingExpand(_BaseClient):
 
     Configured by arguments or the environment (``COMETAPI_KEY``,
     ``KLING_BASE_URL``). Pass ``http_client`` (an ``httpx.Client``) or
-    ``transport`` to control the connection; ``clock`` to control time.
+    ``transport`` to control the connection; ``clock`` to control time. An
+    ``http_client`` with a base URL of its own (a proxy, say) names the API when
+    ``base_url`` is not given. The SDK changes nothing on that client (it may be
+    shared, even by clients with other keys) and leaves closing it to you.
 
     Example (against a real service)::
 
@@ -431,11 +447,8 @@ class KlingExpand(_BaseClient):
         transport: httpx.BaseTransport | None = None,
         **config: Unpack[ClientConfig],
     ) -> None:
-        self._configure(config)
-        self._transport: httpx.BaseTransport | None = transport
-        if transport is None and http_client is not None:
-            # httpx keeps a client's transport private; a batch's async twin reuses it.
-            self._transport = getattr(http_client, "_transport", None)
+        self._configure(config, http_client)
+        self._transport = transport
         http, self._owns_http = _own_client(http_client, transport, self._settings, httpx.Client)
         self._driver = SyncDriver(self._settings, http)
 
@@ -489,8 +502,11 @@ class KlingExpand(_BaseClient):
     ) -> builtins.list[BatchOutcome]:
         """Expand many images concurrently, resumably (see :mod:`kling_expand._batch`).
 
-        Runs on an async twin of this client with the same configuration (and the
-        same transport, when one was given that also serves async requests).
+        Runs on an async twin of this client with the same settings (those given
+        to :meth:`with_options` too). The twin sends through this client's own
+        connection on worker threads (a custom ``http_client``, with its headers,
+        auth and proxies, or a ``transport`` that serves only blocking requests),
+        or through an async connection of its own to the same place otherwise.
         """
 
         try:
@@ -501,17 +517,20 @@ class KlingExpand(_BaseClient):
             raise RuntimeError("inside an event loop, use AsyncKlingExpand.expand_many")
 
         async def run() -> builtins.list[BatchOutcome]:
-            async with AsyncKlingExpand(transport=self._async_transport(), **self._config) as twin:
+            async with self._async_twin() as twin:
                 return await expand_many(twin, items, **options)
 
         return asyncio.run(run())
 
-    def _async_transport(self) -> httpx.AsyncBaseTransport | None:
-        """The connection for an async twin: this client's own, where one was given."""
+    def _async_twin(self) -> AsyncKlingExpand:
+        """An async client with this one's settings, sending where this one sends."""
         transport = self._transport
-        if transport is None or isinstance(transport, httpx.AsyncBaseTransport):
-            return transport
-        return ThreadedTransport(transport)
+        if self._owns_http and (
+            transport is None or isinstance(transport, httpx.AsyncBaseTransport)
+        ):
+            http, owns = _own_client(None, transport, self._settings, httpx.AsyncClient)
+            return AsyncKlingExpand._sharing(self, AsyncHTTP(http), owns_http=owns)
+        return AsyncKlingExpand._sharing(self, ThreadedHTTP(self._driver.http), owns_http=False)
 
     def close(self) -> None:
         if self._owns_http:
@@ -541,11 +560,21 @@ class AsyncKlingExpand(_BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
         **config: Unpack[ClientConfig],
     ) -> None:
-        self._configure(config)
+        self._configure(config, http_client)
         http, self._owns_http = _own_client(
             http_client, transport, self._settings, httpx.AsyncClient
         )
-        self._driver = AsyncDriver(self._settings, http)
+        self._driver = AsyncDriver(self._settings, AsyncHTTP(http))
+
+    @classmethod
+    def _sharing(cls, source: _BaseClient, http: AsyncHTTP, *, owns_http: bool) -> Self:
+        """A client with ``source``'s settings, sending through ``http``."""
+        twin = object.__new__(cls)
+        twin._settings = source._settings
+        twin._page_size, twin._max_page = source._page_size, source._max_page
+        twin._driver = AsyncDriver(source._settings, http)
+        twin._owns_http = owns_http
+        return twin
 
     async def submit(self, image: ImageInput, **params: Unpack[ExpandParams]) -> Task:
         plan, _, _ = self._submit_plan(image, params)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -57,6 +57,8 @@ class Call:
     label: str
     timeout: httpx.Timeout | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # On the settings' clock: the request may take only the time left before it.
+    deadline: float | None = None
 
 
 @dataclass(frozen=True)
@@ -192,8 +194,9 @@ def retrying(
 ) -> Plan[T]:
     """Run ``step`` again after a passing failure, with backoff, up to the policy's count.
 
-    With a ``deadline`` (on the settings' clock) no wait may run past it: the
-    failure is raised instead.
+    With a ``deadline`` (on the settings' clock) no wait runs past it: when the
+    next attempt could not start before the deadline, the wait is cut to it and
+    the failure raised.
     """
     retry_number = 0
     while True:
@@ -203,8 +206,12 @@ def retrying(
             if not should_retry(error) or retry_number >= settings.retry.max_retries:
                 raise
             delay = _backoff(settings, retry_number, error)
-            if deadline is not None and settings.clock.monotonic() + delay > deadline:
-                raise
+            if deadline is not None:
+                remaining = deadline - settings.clock.monotonic()
+                if delay >= remaining:
+                    if remaining > 0:
+                        yield Sleep(remaining)
+                    raise error
             logger.info("%s failed (%s); retry %d in %.2f s", label, error, retry_number + 1, delay)
             yield Sleep(delay)
             retry_number += 1
@@ -217,6 +224,7 @@ def _call(settings: Settings, call: Call, parse: Callable[[Exchange, Settings], 
 
 def get_task(settings: Settings, task_id: str, deadline: float | None = None) -> Plan[Task]:
     call = settings.call(get_image_expansion_task, f"GET task {task_id}", task_id=task_id)
+    call = dataclasses.replace(call, deadline=deadline)
     step = lambda: _call(settings, call, task_of)  # noqa: E731 - a plan factory, built per attempt
     return (yield from retrying(settings, step, call.label, deadline))
 
@@ -298,10 +306,3 @@ def _look_up_after(
     except KlingError as lookup_error:
         # Unable to tell whether the task exists: resending could pay twice.
         raise error from lookup_error
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

@@ -270,6 +270,25 @@ _CLASS_BY_STATUS: Mapping[int, type[APIStatusError]] = {
 }
 
 
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every non-empty string of ``secrets`` replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _masked(value: object, secrets: Sequence[str]) -> object:
+    """A copy of a decoded body with ``secrets`` masked in every string (keys too)."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, Mapping):
+        return {_masked(k, secrets): _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item, secrets) for item in value]
+    return value
+
+
 def _decode_body(body: bytes | Mapping[str, Any] | None) -> object:
     if body is None or isinstance(body, Mapping):
         return body
@@ -333,9 +352,10 @@ def make_status_error(
     """The error for an answer that is not a success: the one place codes become classes.
 
     A known Kling code decides the class; otherwise the HTTP status does. Any
-    string in ``redact`` (the API key) is masked in the message.
+    string in ``redact`` (the API key) is masked in the message and everywhere
+    in the decoded ``body`` the error keeps.
     """
-    decoded = _decode_body(body)
+    decoded = _masked(_decode_body(body), redact)
     code, message, request_id = _read_fields(decoded)
     if not message:
         if code is not None and code in KLING_ERROR_CODES:
@@ -344,9 +364,6 @@ def make_status_error(
             message = f"unexpected response body: {decoded.strip()[:200]}"
         else:
             message = "the service answered with an error and no message"
-    for secret in redact:
-        if secret:
-            message = message.replace(secret, "***")
     error_class = _error_class(status_code, code)
     return error_class(
         message,

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._core import Plan, Settings, Sleep, get_task
-from ._exceptions import TaskFailedError, WaitTimeoutError
+from ._exceptions import KlingError, TaskFailedError, WaitTimeoutError
 from ._models import Task
+from ._retry import should_retry
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,27 @@ def wait_for(
     """Poll ``task_id`` until it succeeds (returned), fails or the deadline passes (raised).
 
     The first poll is immediate; the gaps grow by the policy's multiplier and never
-    overshoot the deadline. A status the spec does not know counts as running.
+    overshoot the deadline. Each poll may take only the time left (its request
+    timeout is cut to it), and so may a retry's wait: when the deadline passes,
+    :class:`WaitTimeoutError` is raised, chained to the outage that used up the
+    time, if any. A status the spec does not know counts as running.
     """
     policy = settings.poll
     limit = policy.timeout if timeout is None else timeout
     interval = policy.interval if poll_interval is None else poll_interval
     if interval <= 0:
         raise ValueError(f"poll_interval must be positive, got {interval}")
-    deadline = settings.clock.monotonic() + limit
+    clock = settings.clock
+    deadline = clock.monotonic() + limit
+    last_status: str | None = None
     while True:
-        task = yield from get_task(settings, task_id, deadline)
+        try:
+            task = yield from get_task(settings, task_id, deadline)
+        except KlingError as error:
+            if should_retry(error) and clock.monotonic() >= deadline:
+                raise WaitTimeoutError(task_id, limit, last_status) from error
+            raise
+        last_status = task.status_text
         if on_progress is not None:
             on_progress(task)
         if task.succeeded:
@@ -60,8 +72,9 @@ def wait_for(
             raise TaskFailedError(
                 task.id, task.status_message, status_code=200, request_id=task.request_id
             )
-        remaining = deadline - settings.clock.monotonic()
-        if remaining <= 0:
-            raise WaitTimeoutError(task_id, limit, task.status_text)
-        yield Sleep(min(interval, remaining))
+        remaining = deadline - clock.monotonic()
+        if remaining > 0:
+            yield Sleep(min(interval, remaining))
+        if clock.monotonic() >= deadline:  # no time left for another poll
+            raise WaitTimeoutError(task_id, limit, last_status)
         interval = min(max(policy.max_interval, interval), interval * policy.multiplier)

@@ -1,22 +1,25 @@
 """The two drivers that perform a plan's effects: one blocking, one async.
 
-Only I/O lives here. Each driver owns (or borrows) an httpx client, hands it to
-the generated client, and performs :class:`Call`, :class:`Fetch` and
-:class:`Sleep` effects. Two httpx event hooks do the per-request work the
-generated functions have no parameter for: add the bearer key (only to
-requests for the API's own origin, never to image downloads elsewhere), apply
-per-call timeouts and headers, and keep hold of the raw response so an answer
-the generated parser chokes on (an HTML error page, malformed JSON, a status
-``HTTPStatus`` does not know) is still mapped to a typed error.
+Only I/O lives here. Each driver owns (or borrows) an httpx client and performs
+:class:`Call`, :class:`Fetch` and :class:`Sleep` effects; the async driver can
+also send through a blocking client on worker threads (:class:`ThreadedHTTP`).
+Every request is built here, for one call only: its absolute URL under the
+client's base URL, the per-call timeout (cut to a wait's deadline) and headers,
+and the bearer key (only on requests for the
+API's own origin, never on image downloads elsewhere). Nothing is installed on
+the httpx client, so one a caller shares between several SDK clients (each with
+its own key) is never changed. The generated ``*_detailed`` functions send
+through a per-call stand-in for their httpx client, which also keeps hold of
+the raw response so an answer the generated parser chokes on (an HTML error
+page, malformed JSON, a status ``HTTPStatus`` does not know) is still mapped to
+a typed error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 import httpx
@@ -24,8 +27,8 @@ import httpx
 from kling_expand_api.client import Client
 from kling_expand_api.types import Response
 
-from ._core import Call, Exchange, Fetch, Fetched, Plan, Settings, Sleep, redact
-from ._exceptions import APIConnectionError, APITimeoutError
+from ._core import Call, Exchange, Fetch, Fetched, Plan, Settings, Sleep
+from ._exceptions import APIConnectionError, APITimeoutError, redact
 
 T = TypeVar("T")
 
@@ -35,64 +38,142 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 _PARSE_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
 
 
-@dataclass
-class _Scope:
-    timeout: httpx.Timeout | None
-    headers: Mapping[str, str]
-    responses: list[httpx.Response] = field(default_factory=list)
-
-
-_SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("kling_scope", default=None)
-
-
-class _Hooks:
-    """Per-request work, shared by both drivers (async hooks only await these)."""
+class _Requests:
+    """Builds every request a client sends (shared by both drivers)."""
 
     def __init__(self, settings: Settings) -> None:
         self._api_key = settings.api_key
+        self._base_url = settings.base_url
         self._origin = httpx.URL(settings.base_url)
+        self._clock = settings.clock
 
-    def is_api_request(self, request: httpx.Request) -> bool:
-        url = request.url
+    def is_api_request(self, url: httpx.URL) -> bool:
         return (url.scheme, url.host, url.port) == (
             self._origin.scheme,
             self._origin.host,
             self._origin.port,
         ) and url.path.startswith(self._origin.path.rstrip("/") + "/")
 
-    def on_request(self, request: httpx.Request) -> None:
-        scope = _SCOPE.get()
-        if scope is not None:
-            if scope.timeout is not None:
-                request.extensions["timeout"] = scope.timeout.as_dict()
-            request.headers.update(scope.headers)
-        if self.is_api_request(request):
-            request.headers["Authorization"] = f"Bearer {self._api_key}"
+    def build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: str,
+        *,
+        timeout: httpx.Timeout | None,
+        headers: Mapping[str, str] = {},
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> httpx.Request:
+        """One request: ``url`` (a path is taken under the base URL), its timeout and headers.
 
-    def on_response(self, response: httpx.Response) -> None:
-        scope = _SCOPE.get()
-        if scope is not None:
-            scope.responses.append(response)
+        With a ``deadline`` the timeout (the call's, else the httpx client's) is cut
+        to the time left; with none left the request is not sent.
+        """
+        target = self._base_url + url if url.startswith("/") else url
+        timeout = self._timeout(http, timeout, deadline, method, url)
+        request = http.build_request(
+            method,
+            target,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            **kwargs,
+        )
+        request.headers.update(headers)
+        if self.is_api_request(request.url):
+            request.headers["Authorization"] = f"Bearer {self._api_key}"
+        return request
+
+    def _timeout(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        timeout: httpx.Timeout | None,
+        deadline: float | None,
+        method: str,
+        url: str,
+    ) -> httpx.Timeout | None:
+        """The request's timeout; None for the httpx client's own."""
+        if deadline is None:
+            return timeout
+        left = deadline - self._clock.monotonic()
+        if left <= 0:
+            raise APITimeoutError(
+                f"{method.upper()} {url} not sent: the deadline has passed", request_sent=False
+            )
+        base = http.timeout if timeout is None else timeout
+        return httpx.Timeout(
+            connect=_at_most(base.connect, left),
+            read=_at_most(base.read, left),
+            write=_at_most(base.write, left),
+            pool=_at_most(base.pool, left),
+        )
+
+
+def _at_most(seconds: float | None, limit: float) -> float:
+    """``seconds`` cut to ``limit`` (None, no limit of its own, becomes ``limit``)."""
+    return limit if seconds is None else min(seconds, limit)
+
+
+class _Sender:
+    """What a generated function sees as its httpx client, for one call."""
+
+    def __init__(self, requests: _Requests, http: httpx.Client | httpx.AsyncClient, call: Call):
+        self._requests = requests
+        self._http = http
+        self._call = call
+        self.responses: list[httpx.Response] = []
+
+    def _build(self, method: str, url: str, kwargs: Mapping[str, Any]) -> httpx.Request:
+        headers = {**kwargs.get("headers", {}), **self._call.headers}
+        rest = {name: value for name, value in kwargs.items() if name != "headers"}
+        call = self._call
+        return self._requests.build(
+            self._http,
+            method,
+            url,
+            timeout=call.timeout,
+            headers=headers,
+            deadline=call.deadline,
+            **rest,
+        )
+
+
+class _SyncSender(_Sender):
+    _http: httpx.Client
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = self._http.send(self._build(method, url, kwargs))
+        self.responses.append(response)
+        return response
+
+
+class _AsyncSender(_Sender):
+    def __init__(self, requests: _Requests, http: AsyncHTTP, call: Call) -> None:
+        super().__init__(requests, http.client, call)
+        self._async_http = http
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = await self._async_http.send(self._build(method, url, kwargs))
+        self.responses.append(response)
+        return response
 
 
 @contextlib.contextmanager
-def _scoped(
-    timeout: httpx.Timeout | None, headers: Mapping[str, str], label: str, api_key: str
-) -> Iterator[_Scope]:
-    """Set the per-call scope and turn httpx's transport errors into the SDK's."""
-    scope = _Scope(timeout, headers)
-    token = _SCOPE.set(scope)
+def _mapped_errors(label: str, api_key: str) -> Iterator[None]:
+    """Turn every error httpx raises for a request into the SDK's.
+
+    Timeouts become :class:`APITimeoutError`; every other ``httpx.RequestError``
+    (a dropped connection, a body that cannot be decoded, a redirect loop, ...)
+    :class:`APIConnectionError`.
+    """
     try:
-        yield scope
+        yield
     except httpx.TimeoutException as exc:
         raise APITimeoutError(
             f"{label} timed out", request_sent=not isinstance(exc, _NOT_SENT)
         ) from exc
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:
         message = redact(f"{label} failed: {exc or type(exc).__name__}", (api_key,))
         raise APIConnectionError(message, request_sent=not isinstance(exc, _NOT_SENT)) from exc
-    finally:
-        _SCOPE.reset(token)
 
 
 def _exchange(response: Response[Any]) -> Exchange:
@@ -104,11 +185,11 @@ def _exchange(response: Response[Any]) -> Exchange:
     )
 
 
-def _raw_exchange(scope: _Scope, error: Exception) -> Exchange:
+def _raw_exchange(sender: _Sender, error: Exception) -> Exchange:
     """The answer the generated parser could not read, as raw status and bytes."""
-    if not scope.responses:
+    if not sender.responses:
         raise error
-    raw = scope.responses[-1]
+    raw = sender.responses[-1]
     return Exchange(raw.status_code, raw.headers, raw.content, None)
 
 
@@ -139,36 +220,62 @@ class _BoundedBody:
         )
 
 
-class ThreadedTransport(httpx.AsyncBaseTransport):
-    """Serves async requests with a blocking transport, each on a worker thread.
+def _read_bounded(http: httpx.Client, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+    """Send ``request`` and stream its answer into ``body``, stopping once it is too large."""
+    response = http.send(request, stream=True)
+    try:
+        for chunk in response.iter_bytes():
+            if body.add(chunk):
+                break
+    finally:
+        response.close()
+    return response
 
-    Lets a batch's async twin use the connection a blocking client was given
-    (a custom ``httpx.Client`` or sync-only transport). Bodies are read whole on
-    the worker thread.
+
+class AsyncHTTP:
+    """The async driver's connection: an ``httpx.AsyncClient``."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client: httpx.Client | httpx.AsyncClient = client
+        self._async_client = client
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        return await self._async_client.send(request)
+
+    async def read_bounded(self, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+        response = await self._async_client.send(request, stream=True)
+        try:
+            async for chunk in response.aiter_bytes():
+                if body.add(chunk):
+                    break
+        finally:
+            await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        await self._async_client.aclose()
+
+
+class ThreadedHTTP(AsyncHTTP):
+    """A blocking ``httpx.Client`` serving the async driver, each request on a worker thread.
+
+    Lets a batch's async twin of a blocking client send through that client's own
+    connection, with everything it was set up with (headers, auth, proxies,
+    transport, hooks). The blocking client stays its owner's to close.
     """
 
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self._transport = transport
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self._sync_client = client
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        content = await request.aread()
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        return await asyncio.to_thread(self._sync_client.send, request)
 
-        def send() -> httpx.Response:
-            forwarded = httpx.Request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                content=content,
-                extensions=request.extensions,
-            )
-            response = self._transport.handle_request(forwarded)
-            try:
-                body = response.read()
-            finally:
-                response.close()
-            return httpx.Response(response.status_code, headers=response.headers, content=body)
+    async def read_bounded(self, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+        return await asyncio.to_thread(_read_bounded, self._sync_client, request, body)
 
-        return await asyncio.to_thread(send)
+    async def aclose(self) -> None:
+        return None
 
 
 class _Stepper(Generic[T]):
@@ -211,10 +318,7 @@ class SyncDriver:
     def __init__(self, settings: Settings, http_client: httpx.Client) -> None:
         self.settings = settings
         self.http = http_client
-        self._hooks = _Hooks(settings)
-        http_client.event_hooks["request"].append(self._hooks.on_request)
-        http_client.event_hooks["response"].append(self._hooks.on_response)
-        self.generated = Client(base_url=settings.base_url).set_httpx_client(http_client)
+        self._requests = _Requests(settings)
 
     def run(self, plan: Plan[T]) -> T:
         stepper = _Stepper(plan)
@@ -231,21 +335,22 @@ class SyncDriver:
             return None
         if isinstance(effect, Fetch):
             return self._fetch(effect)
-        with _scoped(effect.timeout, effect.headers, effect.label, self.settings.api_key) as scope:
+        sender = _SyncSender(self._requests, self.http, effect)
+        # The generated functions only call ``request`` on their httpx client.
+        generated = Client(base_url=self.settings.base_url).set_httpx_client(
+            cast(httpx.Client, sender)
+        )
+        with _mapped_errors(effect.label, self.settings.api_key):
             try:
-                return _exchange(
-                    effect.operation.sync_detailed(client=self.generated, **effect.kwargs)
-                )
+                return _exchange(effect.operation.sync_detailed(client=generated, **effect.kwargs))
             except _PARSE_ERRORS as exc:
-                return _raw_exchange(scope, exc)
+                return _raw_exchange(sender, exc)
 
     def _fetch(self, fetch: Fetch) -> Fetched:
         body = _BoundedBody(fetch.max_bytes)
-        with _scoped(fetch.timeout, {}, f"GET {fetch.url}", self.settings.api_key):
-            with self.http.stream("GET", fetch.url) as response:
-                for chunk in response.iter_bytes():
-                    if body.add(chunk):
-                        break
+        with _mapped_errors(f"GET {fetch.url}", self.settings.api_key):
+            request = self._requests.build(self.http, "GET", fetch.url, timeout=fetch.timeout)
+            response = _read_bounded(self.http, request, body)
         return body.result(response)
 
     def close(self) -> None:
@@ -253,23 +358,12 @@ class SyncDriver:
 
 
 class AsyncDriver:
-    """Performs effects with an ``httpx.AsyncClient``."""
+    """Performs effects with an ``httpx.AsyncClient`` (or a blocking one, on threads)."""
 
-    def __init__(self, settings: Settings, http_client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: AsyncHTTP) -> None:
         self.settings = settings
-        self.http = http_client
-        self._hooks = _Hooks(settings)
-        hooks = self._hooks
-
-        async def on_request(request: httpx.Request) -> None:
-            hooks.on_request(request)
-
-        async def on_response(response: httpx.Response) -> None:
-            hooks.on_response(response)
-
-        http_client.event_hooks["request"].append(on_request)
-        http_client.event_hooks["response"].append(on_response)
-        self.generated = Client(base_url=settings.base_url).set_async_httpx_client(http_client)
+        self.http = http
+        self._requests = _Requests(settings)
 
     async def run(self, plan: Plan[T]) -> T:
         stepper = _Stepper(plan)
@@ -286,22 +380,26 @@ class AsyncDriver:
             return None
         if isinstance(effect, Fetch):
             return await self._fetch(effect)
-        with _scoped(effect.timeout, effect.headers, effect.label, self.settings.api_key) as scope:
+        sender = _AsyncSender(self._requests, self.http, effect)
+        generated = Client(base_url=self.settings.base_url).set_async_httpx_client(
+            cast(httpx.AsyncClient, sender)
+        )
+        with _mapped_errors(effect.label, self.settings.api_key):
             try:
                 response = await effect.operation.asyncio_detailed(
-                    client=self.generated, **effect.kwargs
+                    client=generated, **effect.kwargs
                 )
                 return _exchange(response)
             except _PARSE_ERRORS as exc:
-                return _raw_exchange(scope, exc)
+                return _raw_exchange(sender, exc)
 
     async def _fetch(self, fetch: Fetch) -> Fetched:
         body = _BoundedBody(fetch.max_bytes)
-        with _scoped(fetch.timeout, {}, f"GET {fetch.url}", self.settings.api_key):
-            async with self.http.stream("GET", fetch.url) as response:
-                async for chunk in response.aiter_bytes():
-                    if body.add(chunk):
-                        break
+        with _mapped_errors(f"GET {fetch.url}", self.settings.api_key):
+            request = self._requests.build(
+                self.http.client, "GET", fetch.url, timeout=fetch.timeout
+            )
+            response = await self.http.read_bounded(request, body)
         return body.result(response)
 
     async def aclose(self) -> None:

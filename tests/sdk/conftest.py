@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from PIL import Image
@@ -22,6 +23,12 @@ from kling_expand import AsyncExpandResult, AsyncKlingExpand, KlingExpand
 BASE_URL = "https://kling.test"
 API_KEY = "sk-test-0123456789abcdef"
 CREATE_URL = f"{BASE_URL}/kling/v1/images/editing/expand"
+
+
+def undecodable(request: httpx.Request) -> httpx.Response:
+    """An answer that says it is gzip and is not: httpx fails while decoding it."""
+    stream = httpx.ByteStream(b"not gzip at all")
+    return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=stream)
 
 
 @pytest.fixture
@@ -102,9 +109,34 @@ def client_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_client(client_kind: str, clock) -> Iterator[Callable[..., Any]]:
+def runner() -> Iterator[asyncio.Runner]:
+    """The one event loop a test's async clients (and their httpx clients) run on."""
+    with asyncio.Runner() as loop:
+        yield loop
+
+
+@pytest.fixture
+def make_http(client_kind: str, runner: asyncio.Runner) -> Iterator[Callable[..., Any]]:
+    """Build the caller's own httpx client of the kind ``client_kind`` takes; closed after."""
+    made: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        kind = httpx.Client if client_kind == "sync" else httpx.AsyncClient
+        http: Any = kind(**options)
+        made.append(http)
+        return http
+
+    yield make
+    for http in made:
+        if isinstance(http, httpx.AsyncClient):
+            runner.run(http.aclose())
+        else:
+            http.close()
+
+
+@pytest.fixture
+def make_client(client_kind: str, clock, runner: asyncio.Runner) -> Iterator[Callable[..., Any]]:
     """Build a sync or async client (per ``client_kind``) behind the same facade."""
-    runner = asyncio.Runner()
     made: list[Any] = []
 
     def make(**overrides: Any) -> Any:
@@ -126,7 +158,6 @@ def make_client(client_kind: str, clock) -> Iterator[Callable[..., Any]]:
     yield make
     for close in made:
         close()
-    runner.close()
 
 
 @pytest.fixture

@@ -123,6 +123,59 @@ def test_one_bad_item_does_not_stop_the_others(client, service, tmp_path):
     assert "up_expansion_ratio" in outcomes[2].error
 
 
+def test_a_batch_sends_the_headers_the_client_was_given_with_options(
+    client, service, router, tmp_path
+):
+    traced = client.with_options(extra_headers={"X-Trace": "batch-1"})
+    outcomes = traced.expand_many(items(2), out_dir=tmp_path)
+    assert [o.status for o in outcomes] == ["saved", "saved"]
+    api = [call.request for call in router.calls if call.request.url.host == "kling.test"]
+    assert len(api) >= 4, "two creates and two polls at least"
+    assert all(request.headers.get("X-Trace") == "batch-1" for request in api)
+
+
+def one_task_service(envelope, succeeded, make_image, seen: list[httpx.Request]):
+    """A handler for a service whose one task, t1, has succeeded; it keeps every request."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "POST":
+            return httpx.Response(200, json=envelope(task_id="t1"))
+        if request.url.host == "cdn.test":
+            return httpx.Response(
+                200, content=make_image(300, 300), headers={"Content-Type": "image/png"}
+            )
+        return httpx.Response(200, json=succeeded("t1"))
+
+    return handler
+
+
+class Signed(httpx.Auth):
+    """The caller's own auth: a header of its own on every request."""
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["X-Signed"] = "yes"
+        yield request
+
+
+def test_a_batch_goes_through_the_callers_own_httpx_client(
+    make_client, make_http, envelope, succeeded, make_image, tmp_path
+):
+    # Given an httpx client of the caller's with its own headers and auth
+    seen: list[httpx.Request] = []
+    handler = one_task_service(envelope, succeeded, make_image, seen)
+    http = make_http(
+        transport=httpx.MockTransport(handler), headers={"X-Proxy-Token": "p1"}, auth=Signed()
+    )
+    client = make_client(http_client=http)
+    # When a batch runs on it
+    outcomes = client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
+    # Then every request of the batch went through that client, with its settings
+    assert [o.status for o in outcomes] == ["saved"]
+    assert [r.method for r in seen] == ["POST", "GET", "GET"]
+    assert all(r.headers["X-Proxy-Token"] == "p1" and r.headers["X-Signed"] for r in seen)
+
+
 def test_items_that_share_a_key_are_refused(client, tmp_path):
     with pytest.raises(ValueError, match="key"):
         client.expand_many(["https://img.test/a.jpg", "https://img.test/a.jpg"], out_dir=tmp_path)
@@ -142,17 +195,8 @@ def test_a_blocking_client_with_a_sync_only_transport_batches_over_that_transpor
 
     from .conftest import API_KEY, BASE_URL
 
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(f"{request.method} {request.url.path}")
-        if request.method == "POST":
-            return httpx.Response(200, json=envelope(task_id="t1"))
-        if request.url.host == "cdn.test":
-            return httpx.Response(
-                200, content=make_image(300, 300), headers={"Content-Type": "image/png"}
-            )
-        return httpx.Response(200, json=succeeded("t1"))
+    seen: list[httpx.Request] = []
+    handler = one_task_service(envelope, succeeded, make_image, seen)
 
     class SyncOnly(httpx.BaseTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -161,7 +205,7 @@ def test_a_blocking_client_with_a_sync_only_transport_batches_over_that_transpor
     with KlingExpand(api_key=API_KEY, base_url=BASE_URL, transport=SyncOnly()) as client:
         outcomes = client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path)
     assert [o.status for o in outcomes] == ["saved"]
-    assert seen[0] == "POST /kling/v1/images/editing/expand"
+    assert (seen[0].method, seen[0].url.path) == ("POST", "/kling/v1/images/editing/expand")
 
 
 @pytest.mark.asyncio

@@ -16,7 +16,7 @@ from kling_expand import KlingExpand
 from kling_expand._cli import EXIT_CODES, main
 from kling_expand._sample import render_sample_photo, sample_photo_path
 
-from .conftest import API_KEY, BASE_URL, CREATE_URL
+from .conftest import API_KEY, BASE_URL, CREATE_URL, undecodable
 
 
 @pytest.fixture
@@ -72,6 +72,18 @@ def test_run_with_an_aspect_and_compare_writes_the_before_after_sheet(
     assert sheet.endswith("sample_before_after.png")
     with Image.open(sheet) as image:
         assert image.format == "PNG"
+
+
+def test_compare_on_a_url_skips_the_sheet_with_a_warning_and_still_prints_the_saved_path(
+    cli, finished_service, tmp_path
+):
+    status, out, err = cli(
+        "run", "https://img.test/a.jpg", "--all", "0.2", "--out", str(tmp_path), "--compare"
+    )
+    assert status == 0, err
+    assert out.split() == [str(tmp_path / "t1_0.png")]
+    assert len(err.splitlines()) == 1 and "warning" in err and "--compare" in err
+    assert not list(tmp_path.glob("*before_after*"))
 
 
 def test_run_json_prints_one_object_per_image(cli, finished_service, tmp_path):
@@ -130,6 +142,13 @@ def test_an_api_error_is_exit_3_without_the_key(cli, router):
 def test_no_answer_is_exit_4(cli, router):
     router.get(f"{CREATE_URL}/t1").mock(side_effect=httpx.ConnectError("refused"))
     assert cli("status", "t1")[0] == 4
+
+
+def test_an_answer_httpx_cannot_decode_is_exit_4_in_one_line(cli, router):
+    router.get(f"{CREATE_URL}/t1").mock(side_effect=undecodable)
+    status, _, err = cli("status", "t1")
+    assert status == 4
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
 
 
 def test_a_failed_task_is_exit_5(cli, router, envelope):

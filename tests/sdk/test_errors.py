@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+import textwrap
 
 import httpx
 import pytest
@@ -12,8 +15,10 @@ from hypothesis import strategies as st
 import kling_expand
 from kling_expand import (
     KLING_ERROR_CODES,
+    APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     InvalidRequestError,
     KlingError,
@@ -24,7 +29,7 @@ from kling_expand import (
 )
 from kling_spec import load_resolved_spec
 
-from .conftest import API_KEY, CREATE_URL
+from .conftest import API_KEY, CREATE_URL, undecodable
 
 TASK_URL = f"{CREATE_URL}/t1"
 
@@ -70,17 +75,48 @@ def test_codes_sit_in_the_families_the_tree_draws():
         assert low <= code <= high, (code, line)
 
 
-def test_the_tree_has_one_root_and_the_docstring_draws_every_error():
-    tree = kling_expand._exceptions.__doc__
-    errors = [
-        getattr(kling_expand, name)
+def drawn_tree() -> list[tuple[str | None, str]]:
+    """(parent, child) for every class the module docstring draws; the root's parent is None.
+
+    A class's depth is where its name starts on its line, in steps of the
+    drawing's four columns (``├── ``, ``│   ``).
+    """
+    doc = kling_expand._exceptions.__doc__
+    drawing = textwrap.dedent(doc.split("::", 1)[1].split("\n\n")[1])
+    pairs: list[tuple[str | None, str]] = []
+    path: list[str] = []
+    for line in drawing.splitlines():
+        found = re.match(r"(?P<lead>[ │├└─]*)(?P<name>[A-Z]\w+)", line)
+        assert found, f"not a line of the tree: {line!r}"
+        depth, rest = divmod(len(found["lead"]), 4)
+        assert rest == 0 and depth <= len(path), f"drawn out of step: {line!r}"
+        del path[depth:]
+        pairs.append((path[-1] if path else None, found["name"]))
+        path.append(found["name"])
+    return pairs
+
+
+def public_errors() -> dict[str, type]:
+    return {
+        name: getattr(kling_expand, name)
         for name in kling_expand.__all__
         if isinstance(getattr(kling_expand, name), type)
-        and issubclass(getattr(kling_expand, name), Exception)
-    ]
-    for error in errors:
-        assert issubclass(error, KlingError)
-        assert error.__name__ in tree
+        and issubclass(getattr(kling_expand, name), BaseException)
+    }
+
+
+def test_the_drawn_tree_is_the_class_tree_and_draws_every_public_error():
+    pairs = drawn_tree()
+    errors = public_errors()
+    # one root, KlingError, and every public exception class drawn exactly once
+    assert [child for parent, child in pairs if parent is None] == ["KlingError"]
+    assert sorted(child for _, child in pairs) == sorted(errors)
+    # each class's direct base inside the tree is the one it is drawn under
+    for parent, child in pairs:
+        if parent is None:
+            continue
+        bases = [base for base in errors[child].__bases__ if issubclass(base, KlingError)]
+        assert bases == [errors[parent]], (child, bases, parent)
 
 
 @pytest.mark.parametrize(
@@ -121,11 +157,27 @@ def test_the_message_of_an_error_names_status_code_and_request():
     assert str(error) == "busy (HTTP 429, code 1303, request req-7)"
 
 
-def test_the_key_is_masked_if_a_server_echoes_it():
-    error = make_status_error(
-        401, {"code": 1002, "message": f"unknown key {API_KEY}"}, redact=[API_KEY]
-    )
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": 1002, "message": f"unknown key {API_KEY}"},
+        json.dumps(
+            {
+                "code": 1002,
+                "message": f"unknown key {API_KEY}",
+                "detail": {"echo": [f"Bearer {API_KEY}", 7], API_KEY: True},
+            }
+        ).encode(),
+        f"<html>no such key: {API_KEY}</html>".encode(),
+    ],
+    ids=["mapping", "nested-json", "text"],
+)
+def test_the_key_is_masked_if_a_server_echoes_it(body):
+    original = copy.deepcopy(body)
+    error = make_status_error(401, body, redact=[API_KEY])
     assert API_KEY not in str(error) and "***" in str(error)
+    assert API_KEY not in repr(error.body) and "***" in repr(error.body)
+    assert body == original, "what the caller passed in is left alone"
 
 
 @pytest.mark.parametrize(
@@ -175,6 +227,54 @@ def test_a_transport_error_mentioning_the_key_is_masked(make_client, router):
     with pytest.raises(KlingError) as caught:
         client.get("t1")
     assert API_KEY not in str(caught.value)
+
+
+def undecodable_body(route) -> None:
+    route.mock(side_effect=undecodable)
+
+
+def redirect_loop(route) -> None:
+    route.respond(302, headers={"Location": TASK_URL})
+
+
+def odd_request_error(route) -> None:
+    route.mock(side_effect=httpx.RequestError(f"something odd for {API_KEY}"))
+
+
+def write_timeout(route) -> None:
+    route.mock(side_effect=httpx.WriteTimeout("slow upload"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "cause"),
+    [
+        (undecodable_body, APIConnectionError, httpx.DecodingError),
+        (redirect_loop, APIConnectionError, httpx.TooManyRedirects),
+        (odd_request_error, APIConnectionError, httpx.RequestError),
+        (write_timeout, APITimeoutError, httpx.WriteTimeout),
+    ],
+    ids=["decoding", "too-many-redirects", "any-request-error", "timeout"],
+)
+def test_every_httpx_request_error_is_raised_as_an_error_of_the_tree(
+    make_client, router, answer, expected, cause
+):
+    client = make_client(max_retries=0)
+    answer(router.get(TASK_URL))
+    with pytest.raises(expected) as caught:
+        client.get("t1")
+    assert type(caught.value.__cause__) is cause
+    assert API_KEY not in str(caught.value)
+
+
+def test_a_download_that_cannot_be_decoded_is_an_error_of_the_tree(
+    make_client, router, succeeded, tmp_path
+):
+    client = make_client(max_retries=0)
+    router.get(TASK_URL).respond(json=succeeded("t1"))
+    router.get("https://cdn.test/t1/0.png").mock(side_effect=undecodable)
+    with pytest.raises(APIConnectionError) as caught:
+        client.download(client.get("t1"), tmp_path)
+    assert isinstance(caught.value.__cause__, httpx.DecodingError)
 
 
 @given(

@@ -1,7 +1,9 @@
-"""Against the real service, only when asked: ``KLING_LIVE=1`` and ``COMETAPI_KEY`` set.
+"""Against the real service, only when asked: ``-m live``, ``KLING_LIVE=1`` and ``COMETAPI_KEY``.
 
-The queries cost nothing. The expansion is paid, so it runs only with
-``KLING_LIVE_EXPAND=1`` as well, on the shipped sample photo with ``n=1``.
+Marked ``live``, so the default run (``-m "not live"``, as in ``make test``)
+never selects them, whatever the environment says. The queries cost nothing.
+The expansion is paid, so it runs only with ``KLING_LIVE_EXPAND=1`` as well,
+on the shipped sample photo with ``n=1``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import pytest
 from kling_expand import KlingExpand, Task
 from kling_expand._sample import sample_photo_path
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("KLING_LIVE") == "1" and os.environ.get("COMETAPI_KEY")),
-    reason="live checks run only with KLING_LIVE=1 and COMETAPI_KEY set",
-)
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        not (os.environ.get("KLING_LIVE") == "1" and os.environ.get("COMETAPI_KEY")),
+        reason="live checks run only with KLING_LIVE=1 and COMETAPI_KEY set",
+    ),
+]
 
 
 def test_the_real_service_lists_tasks():

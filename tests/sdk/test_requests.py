@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import copy
+import inspect
 import json
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 
 from kling_expand import (
     ConfigurationError,
+    InputValidationError,
     KlingExpand,
     NotFoundError,
     Ratios,
@@ -178,33 +181,45 @@ def test_with_options_makes_a_client_with_other_defaults_sharing_the_connection(
     assert route.calls.last.request.extensions["timeout"]["connect"] == 1.0
 
 
-def test_a_custom_httpx_client_carries_the_requests(envelope):
+def close(client) -> None:
+    """Close an SDK client through its facade, sync or async."""
+    (getattr(client, "close", None) or client.aclose)()
+
+
+def test_a_custom_httpx_client_carries_the_requests(make_client, make_http, envelope):
     seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=envelope())
-
-    http = httpx.Client(transport=httpx.MockTransport(handler), headers={"User-Agent": "mine"})
-    with KlingExpand(api_key=API_KEY, base_url=BASE_URL, http_client=http) as client:
-        client.get("t1")
+    http = make_http(transport=recording(envelope, seen), headers={"User-Agent": "mine"})
+    client = make_client(http_client=http)
+    client.get("t1")
+    close(client)
     assert seen[0].url == f"{CREATE_URL}/t1"
     assert seen[0].headers["User-Agent"] == "mine"
     assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
     assert not http.is_closed, "a client the caller passed in is the caller's to close"
-    http.close()
 
 
-def test_configuration_comes_from_the_environment(monkeypatch, envelope):
+def test_a_transport_carries_the_requests(make_client, envelope):
+    seen: list[httpx.Request] = []
+    client = make_client(transport=recording(envelope, seen))
+    client.get("t1")
+    assert seen[0].url == f"{CREATE_URL}/t1"
+    assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_an_httpx_client_and_a_transport_together_are_refused(make_client, make_http, envelope):
+    transport = recording(envelope, [])
+    with pytest.raises(ConfigurationError, match="not both"):
+        make_client(http_client=make_http(transport=transport), transport=transport)
+
+
+def test_configuration_comes_from_the_environment(make_client, monkeypatch, envelope):
     monkeypatch.setenv("COMETAPI_KEY", "sk-from-env")
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9/")
     seen: list[httpx.Request] = []
-    transport = httpx.MockTransport(
-        lambda r: seen.append(r) or httpx.Response(200, json=envelope())
-    )
-    with KlingExpand(transport=transport) as client:
-        assert client.base_url == "http://127.0.0.1:9"
-        client.get("t1")
+    client = make_client(api_key=None, base_url=None, transport=recording(envelope, seen))
+    assert client.base_url == "http://127.0.0.1:9"
+    client.get("t1")
+    assert seen[0].url == "http://127.0.0.1:9/kling/v1/images/editing/expand/t1"
     assert seen[0].headers["Authorization"] == "Bearer sk-from-env"
 
 
@@ -220,6 +235,25 @@ def test_a_missing_key_is_a_configuration_error(monkeypatch):
     monkeypatch.delenv("COMETAPI_KEY", raising=False)
     with pytest.raises(ConfigurationError, match="COMETAPI_KEY"):
         KlingExpand()
+
+
+def public_methods(cls: type) -> dict[str, list[str]]:
+    """Each public method's parameter names (closing is ``close`` in both, for the comparison)."""
+    methods = {}
+    for name, member in inspect.getmembers(cls, callable):
+        if not name.startswith("_"):
+            names = list(inspect.signature(member).parameters)
+            methods["close" if name == "aclose" else name] = names
+    return methods
+
+
+def test_both_clients_offer_the_same_methods_with_the_same_parameters():
+    from kling_expand import AsyncKlingExpand
+
+    assert public_methods(AsyncKlingExpand) == public_methods(KlingExpand)
+    assert list(inspect.signature(AsyncKlingExpand).parameters) == list(
+        inspect.signature(KlingExpand).parameters
+    )
 
 
 def test_the_key_never_appears_in_a_repr_or_a_configuration_error():
@@ -243,11 +277,20 @@ def test_the_key_goes_only_to_the_api_never_to_an_image_host(
 
 
 def test_constraints_come_from_the_spec_handed_to_the_client(make_client):
-    from kling_spec import load_resolved_spec
+    from kling_spec import load_resolved_spec, request_schema_of
 
-    spec = load_resolved_spec()
+    # Given a copy of the shipped spec that allows one result fewer per request
+    shipped = ExpandConstraints.from_spec()
+    most = int(shipped.n_bound.maximum)
+    spec = copy.deepcopy(load_resolved_spec())
+    request_schema_of(spec)["properties"]["n"]["maximum"] = most - 1
+    # Then a client given it refuses what the shipped spec allows
     client = make_client(spec=spec)
-    assert client.constraints == ExpandConstraints.from_spec(spec)
+    assert client.constraints == ExpandConstraints.from_spec(spec) != shipped
+    with pytest.raises(InputValidationError) as caught:
+        client.check("https://img.test/a.jpg", up=0.1, n=most)
+    assert caught.value.field == "n"
+    assert make_client().check("https://img.test/a.jpg", up=0.1, n=most).n == most
 
 
 def test_expand_applies_per_call_options_to_the_create_and_every_poll(
@@ -260,3 +303,52 @@ def test_expand_applies_per_call_options_to_the_create_and_every_poll(
     )
     assert create.calls.last.request.headers["X-Trace"] == "e"
     assert poll.calls.last.request.headers["X-Trace"] == "e"
+
+
+def recording(envelope, seen: list[httpx.Request]) -> httpx.MockTransport:
+    """A transport that keeps every request and answers each with a task."""
+    return httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200, json=envelope()))
+
+
+def test_clients_sharing_one_httpx_client_each_send_their_own_key(make_client, make_http, envelope):
+    # Given two SDK clients with different keys on one httpx client of the caller's
+    seen: list[httpx.Request] = []
+    http = make_http(transport=recording(envelope, seen))
+    first = make_client(api_key="sk-key-a", http_client=http)
+    second = make_client(api_key="sk-key-b", http_client=http)
+    # When each sends a request, in turn
+    first.get("t1")
+    second.get("t1")
+    first.get("t1")
+    # Then each request carries the key of the client that sent it, and the shared
+    # httpx client is left as the caller made it
+    assert [r.headers["Authorization"] for r in seen] == [
+        "Bearer sk-key-a",
+        "Bearer sk-key-b",
+        "Bearer sk-key-a",
+    ]
+    assert http.event_hooks == {"request": [], "response": []}
+    assert str(http.base_url) == ""
+
+
+def test_a_custom_httpx_clients_base_url_is_the_api_when_none_is_given(
+    make_client, make_http, envelope, monkeypatch
+):
+    monkeypatch.setenv("KLING_BASE_URL", "https://from-env.test")
+    seen: list[httpx.Request] = []
+    http = make_http(base_url="https://proxy.test/comet", transport=recording(envelope, seen))
+    client = make_client(base_url=None, http_client=http)
+    client.get("t1")
+    assert client.base_url == "https://proxy.test/comet"
+    assert seen[0].url == "https://proxy.test/comet/kling/v1/images/editing/expand/t1"
+    assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_an_explicit_base_url_wins_over_the_custom_httpx_clients(make_client, make_http, envelope):
+    seen: list[httpx.Request] = []
+    http = make_http(base_url="https://proxy.test", transport=recording(envelope, seen))
+    client = make_client(base_url=f"{BASE_URL}/", http_client=http)
+    client.get("t1")
+    assert client.base_url == BASE_URL
+    assert seen[0].url == f"{CREATE_URL}/t1"
+    assert seen[0].headers["Authorization"] == f"Bearer {API_KEY}"

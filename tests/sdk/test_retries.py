@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
+import time
 
 import httpx
 import pytest
@@ -57,6 +59,20 @@ def test_retry_after_from_the_service_sets_the_wait(client, router, clock, envel
     )
     client.get("t1")
     assert clock.sleeps == [7.0]
+
+
+def test_retry_after_given_as_an_http_date_sets_the_wait(client, router, clock, envelope):
+    in_thirty_seconds = email.utils.formatdate(time.time() + 30, usegmt=True)
+    router.get(TASK_URL).mock(
+        side_effect=[
+            kling_error(503, 5001, **{"Retry-After": in_thirty_seconds}),
+            httpx.Response(200, json=envelope()),
+        ]
+    )
+    client.get("t1")
+    # the date has whole seconds, and a little real time passes before it is read
+    [slept] = clock.sleeps
+    assert 28 < slept <= 30
 
 
 def test_jitter_adds_up_to_a_quarter_on_top_of_the_backoff(make_client, router, clock, envelope):

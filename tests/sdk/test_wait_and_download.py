@@ -6,8 +6,10 @@ import httpx
 import pytest
 
 from kling_expand import (
+    APITimeoutError,
     DownloadError,
     PollPolicy,
+    RequestOptions,
     ServerError,
     TaskFailedError,
     WaitTimeoutError,
@@ -63,7 +65,7 @@ def test_wait_raises_a_timeout_carrying_the_task_id_at_the_deadline(
         client.wait("t1", timeout=10, poll_interval=4)
     assert caught.value.task_id == "t1" and caught.value.last_status == "processing"
     assert isinstance(caught.value, TimeoutError)
-    # the last gap is cut short so the final poll lands on the deadline, not after it
+    # the last gap is cut short so the wait ends on the deadline, not after it
     assert clock.sleeps == [4, 6] and clock.now - start == 10
 
 
@@ -156,7 +158,10 @@ def test_a_download_over_the_size_limit_stops_reading_and_raises(
         client.download(client.get("t1"), tmp_path)
 
 
-def test_retries_while_polling_never_wait_past_the_deadline(client, router, clock, envelope):
+def test_an_outage_past_the_deadline_ends_the_wait_with_a_timeout_carrying_the_task_id(
+    client, router, clock, envelope
+):
+    # Given a task still processing, then an outage that asks for more than the time left
     start = clock.now
     outage = httpx.Response(
         503, json={"code": 5001, "message": "maintenance"}, headers={"Retry-After": "50"}
@@ -167,9 +172,48 @@ def test_retries_while_polling_never_wait_past_the_deadline(client, router, cloc
             outage,
         ]
     )
-    with pytest.raises(ServerError):
+    # When the wait runs into it
+    with pytest.raises(WaitTimeoutError) as caught:
         client.wait("t1", timeout=30, poll_interval=10)
-    assert clock.now - start <= 30
+    # Then the retry's wait is cut to the deadline, and the timeout names the task
+    # and carries the outage as its cause
+    assert clock.sleeps == [10, 20] and clock.now - start == 30
+    assert caught.value.task_id == "t1" and caught.value.last_status == "processing"
+    assert isinstance(caught.value.__cause__, ServerError)
+
+
+def test_each_poll_may_take_only_the_time_left_before_the_deadline(client, router, clock, envelope):
+    route = router.get(TASK_URL).mock(
+        return_value=httpx.Response(200, json=envelope(task_id="t1", task_status="processing"))
+    )
+    with pytest.raises(WaitTimeoutError):
+        client.wait("t1", timeout=17, poll_interval=10, options=RequestOptions(timeout=12))
+    # polls at 0 s (12 s allowed, the call's own timeout) and at 10 s (7 s left)
+    timeouts = [call.request.extensions["timeout"] for call in route.calls]
+    assert [t["read"] for t in timeouts] == [12, 7]
+    assert all(t["connect"] <= t["read"] for t in timeouts)
+
+
+def test_a_hanging_server_cannot_hold_a_wait_past_its_deadline(client, router, clock, envelope):
+    # Given a server that answers once, then hangs until each request's read timeout
+    start = clock.now
+
+    def hang(request: httpx.Request) -> httpx.Response:
+        clock.now += request.extensions["timeout"]["read"]
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    router.get(TASK_URL).mock(
+        side_effect=[
+            httpx.Response(200, json=envelope(task_id="t1", task_status="processing")),
+            hang,
+        ]
+    )
+    # When a 30 s wait polls it
+    with pytest.raises(WaitTimeoutError) as caught:
+        client.wait("t1", timeout=30, poll_interval=10)
+    # Then the wait ends on its deadline, not a full request timeout later
+    assert clock.now - start == 30
+    assert isinstance(caught.value.__cause__, APITimeoutError)
 
 
 def test_no_log_line_carries_the_key(make_client, router, envelope, caplog):
