@@ -5,6 +5,10 @@ real uvicorn server on loopback, then the verbatim upstream spec in process.
 The stateful run follows the spec's link from create to get, in process and
 over loopback.
 
+Each stateless case meets an emptied mock: the oracle judges a request on its
+own, and ``external_task_id`` must be unique per account, which no single
+request can show (a generated id repeats across cases).
+
 The schemas are loaded at import, not from fixtures: Schemathesis's lazy
 ``from_fixture`` loader relies on a pytest attribute that pytest 9 removed.
 """
@@ -91,6 +95,7 @@ def loopback_url():
 
 @resolved_asgi.parametrize()
 def test_the_mock_in_process_meets_the_resolved_spec(case) -> None:
+    MOCK.reset()
     case.call_and_validate(
         headers=MOCK.headers(), excluded_checks=EXCLUDED, additional_checks=ADDED
     )
@@ -98,6 +103,7 @@ def test_the_mock_in_process_meets_the_resolved_spec(case) -> None:
 
 @resolved_http.parametrize()
 def test_the_mock_over_loopback_meets_the_resolved_spec(case, loopback_url) -> None:
+    MOCK.reset()
     case.call_and_validate(
         base_url=loopback_url,
         excluded_checks=EXCLUDED,
@@ -114,6 +120,7 @@ def test_the_mock_meets_the_verbatim_upstream_spec(case) -> None:
     #   bad value, 401 without a key, 413 for an oversized body) is undocumented;
     # - unsupported_method and allow_header_conformance: the page knows only POST
     #   on the create path, where the mock also serves Kling's list query (GET).
+    MOCK.reset()
     case.call_and_validate(
         excluded_checks=[*EXCLUDED, *UPSTREAM_GAPS],
         additional_checks=ADDED,
