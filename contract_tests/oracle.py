@@ -61,6 +61,7 @@ class SpecBounds:
     horizontal: tuple[str, str]
     ratio_min: Mapping[str, Fraction]
     ratio_max: Mapping[str, Fraction]
+    ratio_min_written: Mapping[str, int | float]
     ratio_max_written: Mapping[str, float]
     n_min: int
     n_max: int
@@ -93,6 +94,7 @@ class SpecBounds:
             horizontal=(horizontal[0], horizontal[1]),
             ratio_min={f: _exact(properties[f]["minimum"]) for f in ratios},
             ratio_max={f: _exact(properties[f]["maximum"]) for f in ratios},
+            ratio_min_written={f: properties[f]["minimum"] for f in ratios},
             ratio_max_written={f: float(properties[f]["maximum"]) for f in ratios},
             n_min=int(n["minimum"]),
             n_max=int(n["maximum"]),
