@@ -40,8 +40,7 @@ def image_bytes(kind: str, width: int, height: int) -> bytes:
     """A patterned RGB image of exactly ``width`` x ``height``, encoded as ``kind``."""
     rng = random.Random(f"{width}x{height}")
     cells = (-(-width // _TILE), -(-height // _TILE))
-    tile = Image.new("RGB", cells)
-    tile.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(cells[0] * cells[1])])
+    tile = Image.frombytes("RGB", cells, rng.randbytes(3 * cells[0] * cells[1]))
     image = tile.resize((cells[0] * _TILE, cells[1] * _TILE), Image.Resampling.NEAREST)
     image = image.crop((0, 0, width, height))
     out = io.BytesIO()

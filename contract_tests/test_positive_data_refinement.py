@@ -19,7 +19,7 @@ from kling_mock import DEFAULT_DEV_KEY, MockKling
 from .images import ImageSpec
 from .oracle import SpecBounds, SpecOracle
 from .schemathesis_checks import excused_refusal, positive_data_acceptance_for
-from .spec_variants import SPEC_CHANGES
+from .spec_variants import PROMPT_SHORTENED
 from .strategies import URL_IMAGE, RequestCase, baseline_case
 
 
@@ -112,14 +112,11 @@ def test_a_format_breach_is_judged_independently(resolved_spec) -> None:
     assert not excused_refusal(refusal, oracle, {**body, "callback_url": "https://hooks.test/k"})
 
 
-PROMPT_NARROWED = next(change for change in SPEC_CHANGES if change.id == "prompt-max-div25")
-
-
 def test_a_mock_refusing_a_valid_prompt_fails_the_refined_check(resolved_spec) -> None:
     # Given a mock that reads a shorter prompt limit than the spec Schemathesis runs on
     bounds = SpecBounds.read(resolved_spec)
-    narrowed = SpecBounds.read(PROMPT_NARROWED.applied_to(resolved_spec)).prompt_max
-    mock = MockKling(spec=PROMPT_NARROWED.applied_to(resolved_spec))
+    narrowed = SpecBounds.read(PROMPT_SHORTENED.applied_to(resolved_spec)).prompt_max
+    mock = MockKling(spec=PROMPT_SHORTENED.applied_to(resolved_spec))
     config = schemathesis.Config.from_dict(
         {"auth": {"openapi": {"bearerAuth": {"bearer": DEFAULT_DEV_KEY}}}}
     )

@@ -20,19 +20,24 @@ def make_mock() -> Callable[..., MockKling]:
     return make
 
 
+def sdk_for(kind: str, mock: MockKling, spec: dict[str, Any] | None = None) -> SdkCaller:
+    """The SDK of ``kind`` (sync or async) talking to ``mock`` in process, reading ``spec``."""
+    config: dict[str, Any] = {
+        "api_key": DEFAULT_DEV_KEY,
+        "base_url": IN_PROCESS_URL,
+        "max_retries": 0,
+        "clock": MockDrivenClock(mock),
+    }
+    if spec is not None:
+        config["spec"] = spec
+    return SdkCaller(kind, config, mock.client, mock.async_client)
+
+
 @pytest.fixture(params=[SYNC, ASYNC])
 def make_sdk(request) -> Callable[..., SdkCaller]:
     """The SDK (sync, then async) talking to ``mock`` in process, reading ``spec``."""
 
     def make(mock: MockKling, spec: dict[str, Any] | None = None) -> SdkCaller:
-        config: dict[str, Any] = {
-            "api_key": DEFAULT_DEV_KEY,
-            "base_url": IN_PROCESS_URL,
-            "max_retries": 0,
-            "clock": MockDrivenClock(mock),
-        }
-        if spec is not None:
-            config["spec"] = spec
-        return SdkCaller(request.param, config, mock.client, mock.async_client)
+        return sdk_for(request.param, mock, spec)
 
     return make

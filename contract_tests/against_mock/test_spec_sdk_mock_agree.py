@@ -10,7 +10,7 @@ the property, which is how we know it can fail.
 import pytest
 from hypothesis import given
 
-from kling_expand import InputValidationError
+from kling_expand import InputValidationError, InvalidRequestError
 
 from ..falsify import expect_falsified
 from ..oracle import SpecOracle
@@ -54,12 +54,15 @@ def spec_sdk_and_mock_agree(oracle: SpecOracle, sdk: SdkCaller, mock, mock_http)
         else:
             assert (answer.status_code, envelope["code"]) == (400, 1201), (verdict, envelope)
 
-        # The SDK, given the same request through its typed API
+        # The SDK, given the same request through its typed API (a refusal by the
+        # mock means the SDK sent what it should have refused)
         sent_before = last_seq(mock)
         try:
             sdk.call("submit", case.image.encoded(), **sdk_arguments(case, oracle))
         except InputValidationError:
             refused_locally = True
+        except InvalidRequestError as refused:
+            raise AssertionError(f"the SDK sent a request the mock refused: {refused}") from None
         else:
             refused_locally = False
         assert refused_locally != verdict.accepted, verdict
