@@ -211,7 +211,9 @@ class SpecOracle:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 kind, (width, height) = str(image.format).lower(), image.size
-                image.verify()
+                image.verify()  # checksums, where the format has them
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # and every pixel decodes: a cut-off file is no image
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             return {"formats"}
         if kind not in self.bounds.formats:

@@ -8,6 +8,7 @@ exactly and just past it); :func:`pin_boundaries` pins them with ``@example``.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
@@ -342,6 +343,45 @@ def boundary_cases(bounds: SpecBounds) -> list[RequestCase]:
     return cases
 
 
+def byte_limit_cases(bounds: SpecBounds) -> list[RequestCase]:
+    """An image of exactly ``max_bytes`` and one of a byte more (PNGs padded to the size)."""
+    if "png" not in bounds.formats:
+        raise ValueError("padding to an exact size needs PNG among the spec's formats")
+    base = baseline_case(bounds)
+    side, limit = bounds.min_side, bounds.max_bytes
+    return [
+        base.with_image("image at max_bytes", ImageSpec("png", side, side, limit)).pinned(True),
+        base.with_image(
+            "image one byte over max_bytes", ImageSpec("png", side, side, limit + 1)
+        ).pinned(False),
+    ]
+
+
+def untyped_cases(bounds: SpecBounds) -> list[RequestCase]:
+    """Requests only an untyped client can send, each in an otherwise accepted request:
+    the image as a URL, with a ``data:`` prefix, as broken base64 or not as text; a
+    value of the wrong type in each kind of field."""
+    base = baseline_case(bounds)
+    encoded = base.body()[bounds.image_field]
+    truncated = base64.b64encode(base.image.encoded()[: len(base.image.encoded()) // 2])
+    ratio = bounds.vertical[0]
+    cases = [
+        base.with_image("image by URL", URL_IMAGE).pinned(True),
+        base.with_image("image with a data: prefix", f"data:image/png;base64,{encoded}"),
+        base.with_image("image base64 cut short", encoded[:-2]),
+        base.with_image("image base64 of half a file", truncated.decode("ascii")),
+        *(base.with_image(f"image {text!r}", text) for text in BAD_IMAGE_TEXTS),
+        base.with_image("image not text", len(encoded)),
+        base.with_fields(f"{ratio} as text", **{ratio: str(bounds.ratio_min_written[ratio])}),
+        base.with_fields(f"{ratio} null", **{ratio: None}),
+        base.with_fields(f"{ratio} a boolean", **{ratio: True}),
+        base.with_fields("n as text", n=str(bounds.n_min)),
+        base.with_fields("n a fraction", n=bounds.n_min + 0.5),
+        base.with_fields("prompt null", **{bounds.prompt_field: None}),
+    ]
+    return [case if case.on_a_limit else case.pinned(False) for case in cases]
+
+
 def is_typed(case: RequestCase, bounds: SpecBounds) -> bool:
     """Whether a typed client can say this request (see :func:`request_cases`)."""
     return isinstance(case.image, ImageSpec) and all(
@@ -352,10 +392,12 @@ def is_typed(case: RequestCase, bounds: SpecBounds) -> bool:
 def pin_boundaries(
     bounds: SpecBounds, argument: str = "case", *, typed: bool = False
 ) -> Callable[[F], F]:
-    """Pin every boundary case of ``bounds`` (the typed ones if ``typed``) with ``@example``."""
+    """Pin every boundary case of ``bounds`` with ``@example``: the typed ones if ``typed``,
+    else those and the :func:`untyped_cases` too."""
+    cases = boundary_cases(bounds) + ([] if typed else untyped_cases(bounds))
 
     def decorate(test: F) -> F:
-        for case in boundary_cases(bounds):
+        for case in cases:
             if not typed or is_typed(case, bounds):
                 test = example(**{argument: case})(test)
         return test

@@ -19,6 +19,7 @@ from .strategies import (
     area_at_limit,
     baseline_case,
     boundary_cases,
+    byte_limit_cases,
     pin_boundaries,
     request_cases,
 )
@@ -101,3 +102,16 @@ def test_an_area_factor_over_the_limit_by_a_tiny_ratio_is_refused(resolved_spec)
     assert oracle.judge(case.body()).constraints == {"max_area_factor"}
     named = {v.field for v in shared_violations(case.body(), ExpandConstraints.from_spec())}
     assert named == {"expansion"}
+
+
+def test_both_readings_accept_an_image_of_max_bytes_and_refuse_one_byte_more(
+    resolved_spec,
+) -> None:
+    oracle = SpecOracle(resolved_spec)
+    constraints = ExpandConstraints.from_spec(resolved_spec)
+    for case in byte_limit_cases(oracle.bounds):
+        verdict = oracle.judge(case.body())
+        shared = {v.field for v in shared_violations(case.body(), constraints)}
+
+        assert verdict.accepted is case.on_a_limit, case.label
+        assert shared == fields_refused(verdict, oracle.bounds.image_field), case.label
