@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -7,6 +7,7 @@ import pytest
 from kling_mock import DEFAULT_DEV_KEY, MockKling
 
 from ..sdk_calls import ASYNC, SYNC, SdkCaller
+from ..spec_variants import AS_PUBLISHED, SpecChange
 from .mocking import IN_PROCESS_URL, MockDrivenClock, never_fetch
 
 
@@ -41,3 +42,14 @@ def make_sdk(request) -> Callable[..., SdkCaller]:
         return sdk_for(request.param, mock, spec)
 
     return make
+
+
+def on_each_spec_copy(changes: Iterable[SpecChange]) -> pytest.MarkDecorator:
+    """Parametrise ``(change, kind)``: each spec copy through the sync SDK, and the published
+    spec through the async one too. Both clients prepare, check and plan a request with the
+    same code; only the driver differs, so one client per copy keeps costly properties quick
+    while both still meet the published spec."""
+    runs = [(AS_PUBLISHED, ASYNC), *((change, SYNC) for change in changes)]
+    return pytest.mark.parametrize(
+        ("change", "kind"), runs, ids=[f"{change.id}-{kind}" for change, kind in runs]
+    )

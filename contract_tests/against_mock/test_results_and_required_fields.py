@@ -20,27 +20,20 @@ from kling_expand import InputValidationError
 
 from ..oracle import SpecBounds
 from ..schemathesis_checks import names_any
-from ..sdk_calls import ASYNC, SYNC, sdk_sides, side_fields
-from ..spec_variants import AS_PUBLISHED, PROMPT_SHORTENED, RATIOS_WIDENED, SPEC_CHANGES
+from ..sdk_calls import sdk_sides, side_fields
+from ..spec_variants import PROMPT_SHORTENED, RATIOS_WIDENED, SPEC_CHANGES
 from ..strategies import baseline_case, valid_request_cases
-from .conftest import sdk_for
+from .conftest import on_each_spec_copy, sdk_for
 from .mocking import last_seq
 
 # Rendering makes this the costliest property, so it runs on the spec copies that
-# move what a result depends on (n's range, the ratios, the area factor; a shorter
+# move what a result depends on (n's range, the ratios, the area factor); a shorter
 # prompt or a wider ratio maximum the area limit hides leave the accepted requests
-# as published), through the sync client, and on the published spec through the
-# async one too (both clients share one plan).
+# as published.
 UNSEEN_BY_RESULTS = {PROMPT_SHORTENED, RATIOS_WIDENED}
-RENDERED_RUNS = [
-    (AS_PUBLISHED, ASYNC),
-    *((change, SYNC) for change in SPEC_CHANGES if change not in UNSEEN_BY_RESULTS),
-]
 
 
-@pytest.mark.parametrize(
-    ("change", "kind"), RENDERED_RUNS, ids=[f"{c.id}-{kind}" for c, kind in RENDERED_RUNS]
-)
+@on_each_spec_copy(change for change in SPEC_CHANGES if change not in UNSEEN_BY_RESULTS)
 def test_a_succeeded_task_has_n_images_that_keep_the_original(
     change, kind, make_spec, make_mock
 ) -> None:

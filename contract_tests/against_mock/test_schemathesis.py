@@ -19,6 +19,7 @@ import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, Phase, settings
+from schemathesis.core import DEFAULT_MAX_SCENARIO_STEPS
 
 from kling_mock import DEFAULT_DEV_KEY, MockKling
 from kling_spec import TASK_PATH, load_resolved_spec
@@ -217,10 +218,15 @@ def test_the_stateful_run_follows_create_to_get(where: str, request) -> None:
 
     # When it runs: examples per the Hypothesis profile; as Schemathesis does for
     # its state machines, generate only (a scenario depends on the server's state,
-    # so replaying or shrinking one is not reproducible) and no health checks
-    # (each rule draws a whole API request)
+    # so replaying or shrinking one is not reproducible), no health checks (each
+    # rule draws a whole API request) and Schemathesis's own scenario length
+    # (Hypothesis's default, fifty steps, is meant for rules far cheaper than calls)
     CreateThenGet.run(
-        settings=settings(phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+        settings=settings(
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            stateful_step_count=DEFAULT_MAX_SCENARIO_STEPS,
+        )
     )
 
     # Then creates from drawn bodies (not only the spec's example) succeeded
