@@ -27,7 +27,7 @@ from __future__ import annotations
 import binascii
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -38,8 +38,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 _SPEC_URI = "urn:contract-tests:spec"
-# Keys of x-kling-constraints that structure it rather than name a constraint.
-_STRUCTURAL_KEYS = frozenset({"field", "min", "max", "vertical", "horizontal"})
+AREA_FACTOR = "max_area_factor"
+# What the oracle finds wrong with an image's content, each named as x-kling-constraints
+# names it (``base64``: the prose's "raw Base64", which the extension leaves unnamed).
+IMAGE_CONTENT = frozenset(
+    {"data_uri_prefix", "base64", "max_bytes", "formats", "min_side_px", "aspect_ratio"}
+)
 _URI = jsonschema_rs.validator_for({"type": "string", "format": "uri"}, validate_formats=True)
 _FORMATS = FormatChecker()
 _FORMATS.checks("uri")(lambda value: not isinstance(value, str) or _URI.is_valid(value))
@@ -57,6 +61,7 @@ class SpecBounds:
     horizontal: tuple[str, str]
     ratio_min: Mapping[str, Fraction]
     ratio_max: Mapping[str, Fraction]
+    ratio_min_written: Mapping[str, int | float]
     ratio_max_written: Mapping[str, float]
     n_min: int
     n_max: int
@@ -69,8 +74,6 @@ class SpecBounds:
     min_side: int
     aspect_min: Fraction
     aspect_max: Fraction
-    #: every constraint (and constrained field) x-kling-constraints names
-    constraint_names: frozenset[str] = field(repr=False)
 
     @classmethod
     def read(cls, spec: Mapping[str, Any]) -> SpecBounds:
@@ -91,6 +94,7 @@ class SpecBounds:
             horizontal=(horizontal[0], horizontal[1]),
             ratio_min={f: _exact(properties[f]["minimum"]) for f in ratios},
             ratio_max={f: _exact(properties[f]["maximum"]) for f in ratios},
+            ratio_min_written={f: properties[f]["minimum"] for f in ratios},
             ratio_max_written={f: float(properties[f]["maximum"]) for f in ratios},
             n_min=int(n["minimum"]),
             n_max=int(n["maximum"]),
@@ -103,7 +107,6 @@ class SpecBounds:
             min_side=int(image["min_side_px"]),
             aspect_min=_aspect(image["aspect_ratio"]["min"]),
             aspect_max=_aspect(image["aspect_ratio"]["max"]),
-            constraint_names=frozenset(_keys(extra)) - _STRUCTURAL_KEYS,
         )
 
     def area_factor(self, body: Mapping[str, Any]) -> Fraction:
@@ -165,7 +168,7 @@ class SpecOracle:
         constraints: set[str] = set()
         if not schema_fields:
             if self.bounds.area_factor(body) > self.bounds.max_area_factor:
-                constraints.add("max_area_factor")
+                constraints.add(AREA_FACTOR)
             constraints |= self._image_problems(body[self.bounds.image_field])
         return Verdict(schema_fields, frozenset(constraints))
 
@@ -175,6 +178,24 @@ class SpecOracle:
         return frozenset(
             name for e in errors if e.validator == "format" for name in _error_fields(e)
         )
+
+    def names_beyond_json_schema(self, body: Any) -> frozenset[str]:
+        """The words a refusal of ``body`` may name its reason by, when JSON Schema cannot.
+
+        Empty when the oracle accepts ``body`` or refuses it for a rule JSON Schema
+        states (a ``maxLength``, a ``maximum``, a type). Otherwise: each constraint
+        beyond the schema that ``body`` breaks (the area factor; the image's
+        content, which may also go by the image field's name) and each field whose
+        value breaks a ``format`` (an annotation unless asserted).
+        """
+        breaches = self.format_breaches(body)
+        verdict = self.judge(body)
+        if verdict.schema_fields - breaches:
+            return frozenset()
+        names = set(breaches) | verdict.constraints
+        if verdict.constraints & IMAGE_CONTENT:
+            names.add(self.bounds.image_field)
+        return frozenset(names)
 
     def _image_problems(self, value: str) -> set[str]:
         if value.startswith(("http://", "https://")):
@@ -190,7 +211,9 @@ class SpecOracle:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 kind, (width, height) = str(image.format).lower(), image.size
-                image.verify()
+                image.verify()  # checksums, where the format has them
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # and every pixel decodes: a cut-off file is no image
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             return {"formats"}
         if kind not in self.bounds.formats:
@@ -211,15 +234,6 @@ def _exact(value: Any) -> Fraction:
 def _aspect(text: str) -> Fraction:
     width, height = str(text).split(":")
     return Fraction(width) / Fraction(height)
-
-
-def _keys(node: Mapping[str, Any]) -> list[str]:
-    keys = []
-    for key, value in node.items():
-        keys.append(key)
-        if isinstance(value, Mapping):
-            keys.extend(_keys(value))
-    return keys
 
 
 def _error_fields(error: ValidationError) -> list[str]:

@@ -55,3 +55,15 @@ class SdkCaller:
             result = getattr(client, method)(*args, **kwargs)
             # Calls that do no I/O (``check``) are plain methods on the async client too.
             return await result if inspect.isawaitable(result) else result
+
+
+def side_fields(bounds: Any) -> dict[str, str]:
+    """The SDK's ratio arguments (``up``, ``down``, ``left``, ``right``) and the spec's field
+    each one fills, from a :class:`~contract_tests.oracle.SpecBounds`."""
+    (up, down), (left, right) = bounds.vertical, bounds.horizontal
+    return {"up": up, "down": down, "left": left, "right": right}
+
+
+def sdk_sides(fields: Any, bounds: Any) -> dict[str, Any]:
+    """The SDK's ratio arguments for a request's fields (every ratio field present)."""
+    return {side: fields[name] for side, name in side_fields(bounds).items()}

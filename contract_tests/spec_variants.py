@@ -52,10 +52,34 @@ def _halve_n(schema: dict[str, Any]) -> None:
     n["default"] = min(n.get("default", n["minimum"]), n["maximum"])
 
 
+def _raise_n_minimum(schema: dict[str, Any]) -> None:
+    # A hard-coded minimum of n would now accept the value one below the spec's.
+    n = schema["properties"]["n"]
+    n["minimum"] = n["minimum"] + 1
+    n["default"] = max(n.get("default", n["minimum"]), n["minimum"])
+
+
+def _raise_ratio_minimum(schema: dict[str, Any]) -> None:
+    # A twentieth of each maximum: four sides at it stay well within the area limit, and
+    # a hard-coded minimum (or a default of no expansion) no longer fits the spec.
+    expansion = schema["x-kling-constraints"]["expansion"]
+    for name in expansion["vertical"] + expansion["horizontal"]:
+        prop = schema["properties"][name]
+        prop["minimum"] = _number(prop["maximum"] / 20)
+
+
 def _shorten_prompt(schema: dict[str, Any]) -> None:
     prompt = schema["x-kling-constraints"]["prompt"]
     prompt["max_length"] = prompt["max_length"] // 25
     schema["properties"][prompt["field"]]["maxLength"] = prompt["max_length"]
+
+
+def _scale_area(factor: float) -> Callable[[dict[str, Any]], None]:
+    def edit(schema: dict[str, Any]) -> None:
+        expansion = schema["x-kling-constraints"]["expansion"]
+        expansion["max_area_factor"] = _number(expansion["max_area_factor"] * factor)
+
+    return edit
 
 
 def _shrink_area(schema: dict[str, Any]) -> None:
@@ -63,20 +87,39 @@ def _shrink_area(schema: dict[str, Any]) -> None:
     expansion["max_area_factor"] = _number(expansion["max_area_factor"] - 1)
 
 
+def _both(*edits: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def edit(schema: dict[str, Any]) -> None:
+        for one in edits:
+            one(schema)
+
+    return edit
+
+
 AS_PUBLISHED = SpecChange("as-published", lambda schema: None)
+# A wider ratio maximum alone is invisible while the area limit already caps each
+# side below it (a single side r gives a factor of 1 + r); doubling the area factor
+# as well lets a single side reach the new maximum, so the ratio bound shows.
+RATIOS_WIDENED = SpecChange("ratio-max-x1.5", _scale_ratios(3 / 2))
+RATIOS_AND_AREA_WIDENED = SpecChange(
+    "ratio-max-x1.5-area-x2", _both(_scale_ratios(3 / 2), _scale_area(2))
+)
+PROMPT_SHORTENED = SpecChange("prompt-max-div25", _shorten_prompt)
 SPEC_CHANGES = (
     AS_PUBLISHED,
-    SpecChange("ratio-max-x1.5", _scale_ratios(3 / 2)),
+    RATIOS_WIDENED,
+    RATIOS_AND_AREA_WIDENED,
+    SpecChange("ratio-min-raised", _raise_ratio_minimum),
     SpecChange("n-max-halved", _halve_n),
-    SpecChange("prompt-max-div25", _shorten_prompt),
+    SpecChange("n-min-plus-1", _raise_n_minimum),
+    PROMPT_SHORTENED,
     SpecChange("area-factor-minus-1", _shrink_area),
 )
 
-# A wider ratio maximum is invisible while the area limit already caps each side
-# below it (a single side r gives a factor of 1 + r); a narrower one is not.
-# Planting a disagreement therefore narrows the ratios rather than widening them.
+# Planting a disagreement needs a change one party alone can be caught reading:
+# every variant but the published spec and the invisible wider ratios, plus
+# narrower ratios (seen without any help from the area limit).
 RATIOS_HALVED = SpecChange("ratio-max-halved", _scale_ratios(1 / 2))
 OBSERVABLE_CHANGES = (
     RATIOS_HALVED,
-    *(change for change in SPEC_CHANGES if change.id not in {AS_PUBLISHED.id, "ratio-max-x1.5"}),
+    *(change for change in SPEC_CHANGES if change not in {AS_PUBLISHED, RATIOS_WIDENED}),
 )

@@ -8,6 +8,8 @@ exactly and just past it); :func:`pin_boundaries` pins them with ``@example``.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,12 +33,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class RequestCase:
-    """One create request: its JSON fields and the image it carries (None: left out)."""
+    """One create request: its JSON fields and the image it carries (None: left out).
+
+    ``on_a_limit`` is set on boundary cases only: whether the spec accepts the case
+    (True for a limit exactly, False just past it), known from how it was built.
+    """
 
     label: str
     fields: Mapping[str, Any] = field(repr=False)
     image_field: str
     image: ImageSpec | str | None
+    on_a_limit: bool | None = field(default=None, compare=False)
 
     def body(self) -> dict[str, Any]:
         body = dict(self.fields)
@@ -49,11 +56,17 @@ class RequestCase:
     def with_fields(self, label: str, **changes: Any) -> RequestCase:
         return RequestCase(label, {**self.fields, **changes}, self.image_field, self.image)
 
+    def with_image(self, label: str, image: ImageSpec | str | None) -> RequestCase:
+        return RequestCase(label, self.fields, self.image_field, image)
+
     def without(self, name: str) -> RequestCase:
         if name == self.image_field:
-            return RequestCase(f"without {name}", self.fields, self.image_field, None)
+            return self.with_image(f"without {name}", None)
         fields = {k: v for k, v in self.fields.items() if k != name}
         return RequestCase(f"without {name}", fields, self.image_field, self.image)
+
+    def pinned(self, on_a_limit: bool) -> RequestCase:
+        return dataclasses.replace(self, on_a_limit=on_a_limit)
 
     def __repr__(self) -> str:
         return f"RequestCase({self.label!r}, {dict(self.fields)!r}, image={self.image!r})"
@@ -72,18 +85,19 @@ def shape_at(ratio: Fraction, min_side: int) -> tuple[int, int]:
     return ratio.numerator * scale, ratio.denominator * scale
 
 
-def boundary_shapes(bounds: SpecBounds) -> dict[str, tuple[int, int]]:
-    """Image sizes on and just past each size limit."""
+def boundary_shapes(bounds: SpecBounds) -> dict[str, tuple[tuple[int, int], bool]]:
+    """Image sizes on (True) and just past (False) each size limit."""
     side = bounds.min_side
     wide_w, wide_h = shape_at(bounds.aspect_max, side)
     tall_w, tall_h = shape_at(bounds.aspect_min, side)
     return {
-        "side at min_side_px": (side, side),
-        "side one under min_side_px": (side - 1, side),
-        "aspect at its max": (wide_w, wide_h),
-        "aspect just over its max": (wide_w + 1, wide_h),
-        "aspect at its min": (tall_w, tall_h),
-        "aspect just under its min": (tall_w, tall_h + 1),
+        "side at min_side_px": ((side, side), True),
+        "width one under min_side_px": ((side - 1, side), False),
+        "height one under min_side_px": ((side, side - 1), False),
+        "aspect at its max": ((wide_w, wide_h), True),
+        "aspect just over its max": ((wide_w + 1, wide_h), False),
+        "aspect at its min": ((tall_w, tall_h), True),
+        "aspect just under its min": ((tall_w, tall_h + 1), False),
     }
 
 
@@ -91,7 +105,7 @@ def boundary_shapes(bounds: SpecBounds) -> dict[str, tuple[int, int]]:
 def image_specs(draw: st.DrawFn, bounds: SpecBounds) -> ImageSpec:
     """A real image's format and size: mostly allowed, sometimes on or past a limit."""
     kind = draw(st.sampled_from([*sorted(bounds.formats), FOREIGN_FORMAT]))
-    edges = list(boundary_shapes(bounds).values())
+    edges = [size for size, _ in boundary_shapes(bounds).values()]
     short = draw(st.integers(bounds.min_side - 2, bounds.min_side + 40))
     long_max = math.ceil(short * max(bounds.aspect_max, 1 / bounds.aspect_min)) + 2
     free = st.tuples(st.integers(short, long_max), st.just(short)).flatmap(
@@ -206,28 +220,22 @@ def request_cases(draw: st.DrawFn, bounds: SpecBounds, *, typed: bool = False) -
 
 
 @st.composite
-def valid_request_cases(
-    draw: st.DrawFn, bounds: SpecBounds, *, max_n: int | None = None
-) -> RequestCase:
-    """Requests the spec accepts: ratios in hundredths within the bounds and the area limit."""
-    vertical_top = min(
-        sum(bounds.ratio_max[f] for f in bounds.vertical), bounds.max_area_factor - 1
-    )
-    vertical = draw(_split_hundredths(vertical_top, [bounds.ratio_max[f] for f in bounds.vertical]))
-    horizontal_top = min(
-        sum(bounds.ratio_max[f] for f in bounds.horizontal),
-        bounds.max_area_factor / (1 + sum(vertical)) - 1,
-    )
-    horizontal = draw(
-        _split_hundredths(horizontal_top, [bounds.ratio_max[f] for f in bounds.horizontal])
-    )
+def valid_request_cases(draw: st.DrawFn, bounds: SpecBounds) -> RequestCase:
+    """Requests the spec accepts: ratios in hundredths within the bounds and the area limit,
+    ``n`` anywhere in its range."""
+    v_low, v_high = _ratio_range(bounds, bounds.vertical)
+    h_low, h_high = _ratio_range(bounds, bounds.horizontal)
+    vertical_top = min(sum(v_high), bounds.max_area_factor / (1 + sum(h_low)) - 1)
+    vertical = draw(_split_hundredths(vertical_top, v_low, v_high))
+    horizontal_top = min(sum(h_high), bounds.max_area_factor / (1 + sum(vertical)) - 1)
+    horizontal = draw(_split_hundredths(horizontal_top, h_low, h_high))
     fields: dict[str, Any] = {
         name: float(value)
         for name, value in zip(
             bounds.vertical + bounds.horizontal, vertical + horizontal, strict=True
         )
     }
-    fields["n"] = draw(st.integers(bounds.n_min, min(bounds.n_max, max_n or bounds.n_max)))
+    fields["n"] = draw(st.integers(bounds.n_min, bounds.n_max))
     seed = draw(st.text(min_size=1, max_size=6))
     length = draw(st.integers(0, bounds.prompt_max))
     fields[bounds.prompt_field] = (seed * length)[:length]
@@ -240,12 +248,21 @@ def valid_request_cases(
     return RequestCase("valid", fields, bounds.image_field, ImageSpec(kind, width, height))
 
 
+def _ratio_range(
+    bounds: SpecBounds, names: tuple[str, str]
+) -> tuple[list[Fraction], list[Fraction]]:
+    return [bounds.ratio_min[n] for n in names], [bounds.ratio_max[n] for n in names]
+
+
 @st.composite
-def _split_hundredths(draw: st.DrawFn, top: Fraction, caps: list[Fraction]) -> list[Fraction]:
-    """Two values in hundredths, each within its cap, summing to at most ``top``."""
-    total = draw(st.integers(0, max(0, math.floor(top * 100))))
-    first_low = max(0, total - math.floor(caps[1] * 100))
-    first = draw(st.integers(first_low, min(total, math.floor(caps[0] * 100))))
+def _split_hundredths(
+    draw: st.DrawFn, top: Fraction, lows: list[Fraction], caps: list[Fraction]
+) -> list[Fraction]:
+    """Two values in hundredths, each within its range, summing to at most ``top``."""
+    low = [math.ceil(value * 100) for value in lows]
+    cap = [math.floor(value * 100) for value in caps]
+    total = draw(st.integers(sum(low), max(sum(low), math.floor(top * 100))))
+    first = draw(st.integers(max(low[0], total - cap[1]), min(total - low[1], cap[0])))
     return [Fraction(first, 100), Fraction(total - first, 100)]
 
 
@@ -253,57 +270,116 @@ def _split_hundredths(draw: st.DrawFn, top: Fraction, caps: list[Fraction]) -> l
 
 
 def baseline_case(bounds: SpecBounds, image: ImageSpec | None = None) -> RequestCase:
-    """The smallest request the spec accepts: no expansion, a square image of the minimum side."""
+    """The smallest request the spec accepts: each ratio at its minimum, a square image of
+    the minimum side."""
     kind = sorted(bounds.formats)[0]
     picture = image or ImageSpec(kind, bounds.min_side, bounds.min_side)
-    fields = dict.fromkeys(bounds.ratio_fields, 0)
+    fields = {name: bounds.ratio_min_written[name] for name in bounds.ratio_fields}
     return RequestCase("baseline", fields, bounds.image_field, picture)
 
 
-def boundary_cases(bounds: SpecBounds) -> list[RequestCase]:
-    """Every limit exactly, and just past it, each in an otherwise accepted request."""
-    base = baseline_case(bounds)
-    name = bounds.vertical[0]
-    high, low = bounds.ratio_max_written[name], float(bounds.ratio_min[name])
-    left, right = bounds.horizontal
-    half = (bounds.max_area_factor - 1) / 2
+def area_at_limit(bounds: SpecBounds, axis: tuple[str, str]) -> RequestCase:
+    """The baseline with ``axis``'s two ratios split evenly so the area factor is exactly the
+    limit (the other axis at its minimum)."""
+    other = bounds.horizontal if axis == bounds.vertical else bounds.vertical
+    half = (bounds.max_area_factor / (1 + sum(bounds.ratio_min[n] for n in other)) - 1) / 2
     if Fraction(str(float(half))) != half:
         raise ValueError(f"no exact decimal splits the area limit {bounds.max_area_factor}")
-    at_limit = base.with_fields(
-        "area factor at max_area_factor", **dict.fromkeys((left, right), float(half))
+    if not all(bounds.ratio_min[n] <= half <= bounds.ratio_max[n] for n in axis):
+        raise ValueError(f"the area limit {bounds.max_area_factor} is out of {axis}'s range")
+    name = "vertical" if axis == bounds.vertical else "horizontal"
+    return baseline_case(bounds).with_fields(
+        f"area factor at max_area_factor, {name}ly", **dict.fromkeys(axis, float(half))
     )
-    cases = [
-        base,
-        base.with_fields(f"{name} at its maximum", **{name: high}),
-        base.with_fields(f"{name} one float over", **{name: math.nextafter(high, math.inf)}),
-        base.with_fields(f"{name} one float under", **{name: math.nextafter(low, -math.inf)}),
-        at_limit,
-        at_limit.with_fields(
-            "area factor just over", **{right: math.nextafter(float(half), math.inf)}
-        ),
-        base.with_fields("n at its maximum", n=bounds.n_max),
-        base.with_fields("n over its maximum", n=bounds.n_max + 1),
-        base.with_fields("n under its minimum", n=bounds.n_min - 1),
-        base.with_fields("prompt at max_length", **{bounds.prompt_field: "p" * bounds.prompt_max}),
+
+
+def boundary_cases(bounds: SpecBounds) -> list[RequestCase]:
+    """Every limit exactly, and just past it, each in an otherwise accepted request:
+    each ratio's maximum and minimum, the area factor along either axis, ``n``, the
+    prompt, each side, both aspect limits, the format and every required field."""
+    base = baseline_case(bounds)
+    cases = [base.pinned(True)]
+    for name in bounds.ratio_fields:
+        high, low = bounds.ratio_max_written[name], float(bounds.ratio_min[name])
+        at_max = base.with_fields(f"{name} at its maximum", **{name: high})
+        # at its maximum, a ratio is accepted only while the area limit allows it
+        cases += [
+            at_max.pinned(bounds.area_factor(at_max.fields) <= bounds.max_area_factor),
+            base.with_fields(f"{name} at its minimum", **{name: low}).pinned(True),
+            base.with_fields(
+                f"{name} one float over", **{name: math.nextafter(high, math.inf)}
+            ).pinned(False),
+            base.with_fields(
+                f"{name} one float under", **{name: math.nextafter(low, -math.inf)}
+            ).pinned(False),
+        ]
+    for axis in (bounds.vertical, bounds.horizontal):
+        at_limit = area_at_limit(bounds, axis)
+        just_over = math.nextafter(at_limit.fields[axis[1]], math.inf)
+        cases += [
+            at_limit.pinned(True),
+            at_limit.with_fields(
+                at_limit.label.replace(" at max_area_factor", " just over"),
+                **{axis[1]: just_over},
+            ).pinned(False),
+        ]
+    prompt = bounds.prompt_field
+    cases += [
+        base.with_fields("n at its maximum", n=bounds.n_max).pinned(True),
+        base.with_fields("n at its minimum", n=bounds.n_min).pinned(True),
+        base.with_fields("n over its maximum", n=bounds.n_max + 1).pinned(False),
+        base.with_fields("n under its minimum", n=bounds.n_min - 1).pinned(False),
+        base.with_fields("prompt at max_length", **{prompt: "p" * bounds.prompt_max}).pinned(True),
         base.with_fields(
-            "prompt over max_length", **{bounds.prompt_field: "p" * (bounds.prompt_max + 1)}
-        ),
+            "prompt over max_length", **{prompt: "p" * (bounds.prompt_max + 1)}
+        ).pinned(False),
     ]
     kind = sorted(bounds.formats)[0]
-    for label, (width, height) in boundary_shapes(bounds).items():
-        cases.append(
-            RequestCase(label, base.fields, base.image_field, ImageSpec(kind, width, height))
-        )
-    cases.append(
-        RequestCase(
-            "foreign format",
-            base.fields,
-            base.image_field,
-            ImageSpec(FOREIGN_FORMAT, bounds.min_side, bounds.min_side),
-        )
-    )
-    cases.extend(base.without(required) for required in bounds.required)
+    for label, ((width, height), within) in boundary_shapes(bounds).items():
+        cases.append(base.with_image(label, ImageSpec(kind, width, height)).pinned(within))
+    foreign = ImageSpec(FOREIGN_FORMAT, bounds.min_side, bounds.min_side)
+    cases.append(base.with_image("foreign format", foreign).pinned(False))
+    cases.extend(base.without(required).pinned(False) for required in bounds.required)
     return cases
+
+
+def byte_limit_cases(bounds: SpecBounds) -> list[RequestCase]:
+    """An image of exactly ``max_bytes`` and one of a byte more (PNGs padded to the size)."""
+    if "png" not in bounds.formats:
+        raise ValueError("padding to an exact size needs PNG among the spec's formats")
+    base = baseline_case(bounds)
+    side, limit = bounds.min_side, bounds.max_bytes
+    return [
+        base.with_image("image at max_bytes", ImageSpec("png", side, side, limit)).pinned(True),
+        base.with_image(
+            "image one byte over max_bytes", ImageSpec("png", side, side, limit + 1)
+        ).pinned(False),
+    ]
+
+
+def untyped_cases(bounds: SpecBounds) -> list[RequestCase]:
+    """Requests only an untyped client can send, each in an otherwise accepted request:
+    the image as a URL, with a ``data:`` prefix, as broken base64 or not as text; a
+    value of the wrong type in each kind of field."""
+    base = baseline_case(bounds)
+    encoded = base.body()[bounds.image_field]
+    truncated = base64.b64encode(base.image.encoded()[: len(base.image.encoded()) // 2])
+    ratio = bounds.vertical[0]
+    cases = [
+        base.with_image("image by URL", URL_IMAGE).pinned(True),
+        base.with_image("image with a data: prefix", f"data:image/png;base64,{encoded}"),
+        base.with_image("image base64 cut short", encoded[:-2]),
+        base.with_image("image base64 of half a file", truncated.decode("ascii")),
+        *(base.with_image(f"image {text!r}", text) for text in BAD_IMAGE_TEXTS),
+        base.with_image("image not text", len(encoded)),
+        base.with_fields(f"{ratio} as text", **{ratio: str(bounds.ratio_min_written[ratio])}),
+        base.with_fields(f"{ratio} null", **{ratio: None}),
+        base.with_fields(f"{ratio} a boolean", **{ratio: True}),
+        base.with_fields("n as text", n=str(bounds.n_min)),
+        base.with_fields("n a fraction", n=bounds.n_min + 0.5),
+        base.with_fields("prompt null", **{bounds.prompt_field: None}),
+    ]
+    return [case if case.on_a_limit else case.pinned(False) for case in cases]
 
 
 def is_typed(case: RequestCase, bounds: SpecBounds) -> bool:
@@ -316,10 +392,12 @@ def is_typed(case: RequestCase, bounds: SpecBounds) -> bool:
 def pin_boundaries(
     bounds: SpecBounds, argument: str = "case", *, typed: bool = False
 ) -> Callable[[F], F]:
-    """Pin every boundary case of ``bounds`` (the typed ones if ``typed``) with ``@example``."""
+    """Pin every boundary case of ``bounds`` with ``@example``: the typed ones if ``typed``,
+    else those and the :func:`untyped_cases` too."""
+    cases = boundary_cases(bounds) + ([] if typed else untyped_cases(bounds))
 
     def decorate(test: F) -> F:
-        for case in boundary_cases(bounds):
+        for case in cases:
             if not typed or is_typed(case, bounds):
                 test = example(**{argument: case})(test)
         return test

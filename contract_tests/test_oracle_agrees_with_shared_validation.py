@@ -14,7 +14,15 @@ from .falsify import expect_falsified
 from .oracle import SpecOracle, Verdict
 from .shared_verdict import shared_violations
 from .spec_variants import OBSERVABLE_CHANGES
-from .strategies import RequestCase, baseline_case, boundary_cases, pin_boundaries, request_cases
+from .strategies import (
+    RequestCase,
+    area_at_limit,
+    baseline_case,
+    boundary_cases,
+    byte_limit_cases,
+    pin_boundaries,
+    request_cases,
+)
 
 
 def fields_refused(verdict: Verdict, image_field: str) -> set[str]:
@@ -52,23 +60,13 @@ def test_the_oracle_and_kling_spec_agree_on_any_request(spec_variant) -> None:
 def test_boundary_cases_on_a_limit_pass_and_past_it_fail(spec_variant) -> None:
     # Given the boundary cases drawn for this spec copy
     oracle = SpecOracle(spec_variant)
-    bounds = oracle.bounds
-    verdicts = {case.label: oracle.judge(case.body()) for case in boundary_cases(bounds)}
+    cases = boundary_cases(oracle.bounds)
+    assert len({case.label for case in cases}) == len(cases)
 
     # Then exactly the ones on a limit are accepted (a ratio at its maximum only
     # while that alone stays within the area limit)
-    on_a_limit = {
-        "baseline",
-        "area factor at max_area_factor",
-        "n at its maximum",
-        "prompt at max_length",
-        "side at min_side_px",
-        "aspect at its max",
-        "aspect at its min",
-    }
-    if 1 + bounds.ratio_max[bounds.vertical[0]] <= bounds.max_area_factor:
-        on_a_limit.add(f"{bounds.vertical[0]} at its maximum")
-    assert {label for label, verdict in verdicts.items() if verdict.accepted} == on_a_limit
+    accepted = {case.label for case in cases if oracle.judge(case.body()).accepted}
+    assert accepted == {case.label for case in cases if case.on_a_limit}
 
 
 @pytest.mark.parametrize("change", OBSERVABLE_CHANGES, ids=lambda change: change.id)
@@ -96,7 +94,7 @@ def test_an_area_factor_over_the_limit_by_a_tiny_ratio_is_refused(resolved_spec)
     # Given a request whose only excess is a tiny ratio on top of an at-limit expansion
     oracle = SpecOracle(resolved_spec)
     bounds = oracle.bounds
-    at_limit = next(c for c in boundary_cases(bounds) if c.label.startswith("area factor at"))
+    at_limit = area_at_limit(bounds, bounds.horizontal)
     # (far below the 28 digits of Python's default decimal context)
     case = at_limit.with_fields("tiny excess", **{bounds.vertical[1]: 1e-200})
 
@@ -104,3 +102,16 @@ def test_an_area_factor_over_the_limit_by_a_tiny_ratio_is_refused(resolved_spec)
     assert oracle.judge(case.body()).constraints == {"max_area_factor"}
     named = {v.field for v in shared_violations(case.body(), ExpandConstraints.from_spec())}
     assert named == {"expansion"}
+
+
+def test_both_readings_accept_an_image_of_max_bytes_and_refuse_one_byte_more(
+    resolved_spec,
+) -> None:
+    oracle = SpecOracle(resolved_spec)
+    constraints = ExpandConstraints.from_spec(resolved_spec)
+    for case in byte_limit_cases(oracle.bounds):
+        verdict = oracle.judge(case.body())
+        shared = {v.field for v in shared_violations(case.body(), constraints)}
+
+        assert verdict.accepted is case.on_a_limit, case.label
+        assert shared == fields_refused(verdict, oracle.bounds.image_field), case.label

@@ -9,6 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kling_expand import Ratios, canvas_geometry
+from kling_spec import ExpandConstraints
 
 from .oracle import SpecBounds
 from .strategies import baseline_case, valid_request_cases
@@ -19,8 +20,10 @@ def sdk_ratios(fields, bounds: SpecBounds) -> Ratios:
     return Ratios(up=fields[up], down=fields[down], left=fields[left], right=fields[right])
 
 
-def test_canvas_geometry_follows_the_convention(published_bounds) -> None:
-    bounds = published_bounds
+def test_canvas_geometry_follows_the_convention(spec_variant) -> None:
+    # On every spec copy: the ratios it allows, the field names it gives them
+    bounds = SpecBounds.read(spec_variant)
+    constraints = ExpandConstraints.from_spec(spec_variant)
     base = baseline_case(bounds)
     # Ties in decimal, which half-to-even rounds down: 315 * 1.1 = 346.5 (binary
     # floats land on the tie too) and 525 * 1.14 = 598.5 (they land above it).
@@ -37,6 +40,6 @@ def test_canvas_geometry_follows_the_convention(published_bounds) -> None:
     def same_canvas(fields, width, height) -> None:
         expected = bounds.canvas(width, height, fields)
 
-        assert canvas_geometry(width, height, sdk_ratios(fields, bounds)) == expected
+        assert canvas_geometry(width, height, sdk_ratios(fields, bounds), constraints) == expected
 
     same_canvas()

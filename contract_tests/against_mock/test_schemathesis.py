@@ -1,9 +1,12 @@
 """Schemathesis over the spec against the mock: every built-in check, positive and negative data.
 
-Three runs: the resolved spec against the mock in process (ASGI) and over a
-real uvicorn server on loopback, then the verbatim upstream spec in process.
-The stateful run follows the spec's link from create to get, in process and
-over loopback.
+Four runs: the resolved spec and the verbatim upstream spec, each against the
+mock in process (ASGI) and over a real uvicorn server on loopback. The stateful
+run follows the spec's link from create to get, in process and over loopback.
+
+Each stateless case meets an emptied mock: the oracle judges a request on its
+own, and ``external_task_id`` must be unique per account, which no single
+request can show (a generated id repeats across cases).
 
 The schemas are loaded at import, not from fixtures: Schemathesis's lazy
 ``from_fixture`` loader relies on a pytest attribute that pytest 9 removed.
@@ -16,12 +19,13 @@ import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, Phase, settings
+from schemathesis.core import DEFAULT_MAX_SCENARIO_STEPS
 
 from kling_mock import DEFAULT_DEV_KEY, MockKling
 from kling_spec import TASK_PATH, load_resolved_spec
 
 from ..conftest import UPSTREAM_SPEC_PATH
-from ..oracle import SpecOracle
+from ..oracle import SpecOracle, create_request_schema
 from ..schemathesis_checks import (
     BUILTIN_POSITIVE_DATA_ACCEPTANCE,
     builtin_check,
@@ -71,7 +75,9 @@ STATEFUL_MOCK = MockKling(fetch_transport=httpx.MockTransport(never_fetch))
 resolved_stateful = in_process(RESOLVED_SPEC, STATEFUL_MOCK)
 resolved_stateful_http = on_loopback(RESOLVED_SPEC)
 resolved_http = on_loopback(RESOLVED_SPEC)
-upstream_asgi = in_process(yaml.safe_load(UPSTREAM_SPEC_PATH.read_text("utf-8")))
+UPSTREAM_SPEC = yaml.safe_load(UPSTREAM_SPEC_PATH.read_text("utf-8"))
+upstream_asgi = in_process(UPSTREAM_SPEC)
+upstream_http = on_loopback(UPSTREAM_SPEC)
 
 # The built-in positive_data_acceptance, refined: see schemathesis_checks.
 EXCLUDED = [BUILTIN_POSITIVE_DATA_ACCEPTANCE]
@@ -91,6 +97,7 @@ def loopback_url():
 
 @resolved_asgi.parametrize()
 def test_the_mock_in_process_meets_the_resolved_spec(case) -> None:
+    MOCK.reset()
     case.call_and_validate(
         headers=MOCK.headers(), excluded_checks=EXCLUDED, additional_checks=ADDED
     )
@@ -98,6 +105,7 @@ def test_the_mock_in_process_meets_the_resolved_spec(case) -> None:
 
 @resolved_http.parametrize()
 def test_the_mock_over_loopback_meets_the_resolved_spec(case, loopback_url) -> None:
+    MOCK.reset()
     case.call_and_validate(
         base_url=loopback_url,
         excluded_checks=EXCLUDED,
@@ -105,28 +113,60 @@ def test_the_mock_over_loopback_meets_the_resolved_spec(case, loopback_url) -> N
     )
 
 
+# Three checks would report the upstream page's gaps, not the mock's faults; the
+# resolved spec fills the gaps and its runs above keep all three checks:
+# - status_code_conformance: the page documents only HTTP 200 ("task accepted or
+#   an error response"), so every 4xx the mock rightly answers (400 for a bad
+#   value, 401 without a key, 413 for an oversized body) is undocumented;
+# - unsupported_method and allow_header_conformance: the page knows only POST on
+#   the create path, where the mock also serves Kling's list query (GET).
+UPSTREAM_EXCLUDED = [*EXCLUDED, *UPSTREAM_GAPS]
+
+
 @upstream_asgi.parametrize()
-def test_the_mock_meets_the_verbatim_upstream_spec(case) -> None:
-    # Three checks would report the upstream page's gaps, not the mock's faults;
-    # the resolved spec fills the gaps and its runs above keep all three checks:
-    # - status_code_conformance: the page documents only HTTP 200 ("task accepted
-    #   or an error response"), so every 4xx the mock rightly answers (400 for a
-    #   bad value, 401 without a key, 413 for an oversized body) is undocumented;
-    # - unsupported_method and allow_header_conformance: the page knows only POST
-    #   on the create path, where the mock also serves Kling's list query (GET).
+def test_the_mock_in_process_meets_the_verbatim_upstream_spec(case) -> None:
+    MOCK.reset()
+    case.call_and_validate(excluded_checks=UPSTREAM_EXCLUDED, additional_checks=ADDED)
+
+
+@upstream_http.parametrize()
+def test_the_mock_over_loopback_meets_the_verbatim_upstream_spec(case, loopback_url) -> None:
+    MOCK.reset()
     case.call_and_validate(
-        excluded_checks=[*EXCLUDED, *UPSTREAM_GAPS],
-        additional_checks=ADDED,
+        base_url=loopback_url, excluded_checks=UPSTREAM_EXCLUDED, additional_checks=ADDED
     )
 
 
-@resolved_stateful.hook("map_body")
-def image_by_url(context, body):
-    """Stateful scenarios need creates that succeed: the image becomes a URL (the mock makes
-    up its picture). Only the string's content changes, so no case changes validity."""
-    if isinstance(body, dict) and isinstance(body.get(ORACLE.bounds.image_field), str):
-        return {**body, ORACLE.bounds.image_field: URL_IMAGE}
-    return body
+class DrawnBodies:
+    """The stateful run's ``map_body`` hook, counting the bodies it passes on.
+
+    Scenarios need creates that succeed: the image becomes a URL (the mock makes
+    up its picture) and a drawn ``external_task_id`` gets the call's number, so no
+    create repeats an id an earlier one used. Only strings' contents change, so
+    no case changes validity.
+    """
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, context, body):
+        if not isinstance(body, dict):
+            return body
+        self.calls += 1
+        mapped = dict(body)
+        if isinstance(body.get(ORACLE.bounds.image_field), str):
+            mapped[ORACLE.bounds.image_field] = URL_IMAGE
+        if isinstance(body.get("external_task_id"), str):
+            mapped["external_task_id"] = f"{body['external_task_id']}#{self.calls}"
+        return mapped
+
+
+DRAWN = DrawnBodies()
+for stateful_schema in (resolved_stateful, resolved_stateful_http):
+    stateful_schema.hook("map_body")(DRAWN)
+# The spec's example body, which Schemathesis may send as is: a create from it
+# does not show that drawn bodies get through.
+SPEC_DEFAULT_BODY = create_request_schema(RESOLVED_SPEC)[2]["default"]
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +182,7 @@ def test_the_stateful_run_follows_create_to_get(where: str, request) -> None:
     # mock served on loopback, with the checks above, noting which tasks the
     # creates returned and which the gets found
     created, fetched = set(), set()
+    drawn_creates = []
     if where == "loopback":
         schema, call_kwargs = (
             resolved_stateful_http,
@@ -161,6 +202,8 @@ def test_the_stateful_run_follows_create_to_get(where: str, request) -> None:
             super().after_call(response, case)
             if response.status_code == 200 and case.method == "POST":
                 created.add(response.json()["data"]["task_id"])
+                if not same_request(case.body, SPEC_DEFAULT_BODY):
+                    drawn_creates.append(case.body)
             if response.status_code == 200 and case.path == TASK_PATH:
                 fetched.add(response.json()["data"]["task_id"])
 
@@ -175,11 +218,26 @@ def test_the_stateful_run_follows_create_to_get(where: str, request) -> None:
 
     # When it runs: examples per the Hypothesis profile; as Schemathesis does for
     # its state machines, generate only (a scenario depends on the server's state,
-    # so replaying or shrinking one is not reproducible) and no health checks
-    # (each rule draws a whole API request)
+    # so replaying or shrinking one is not reproducible), no health checks (each
+    # rule draws a whole API request) and Schemathesis's own scenario length
+    # (Hypothesis's default, fifty steps, is meant for rules far cheaper than calls)
     CreateThenGet.run(
-        settings=settings(phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+        settings=settings(
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            stateful_step_count=DEFAULT_MAX_SCENARIO_STEPS,
+        )
     )
 
-    # Then some get, following the link, found a task a create in the run made
+    # Then creates from drawn bodies (not only the spec's example) succeeded
+    assert drawn_creates
+    # And some get, following the link, found a task a create in the run made
     assert created & fetched
+
+
+def same_request(body, example) -> bool:
+    """Whether ``body`` is the spec's example, but for what the hook maps."""
+    mapped = {ORACLE.bounds.image_field, "external_task_id"}
+    return {k: v for k, v in body.items() if k not in mapped} == {
+        k: v for k, v in example.items() if k not in mapped
+    }

@@ -3,6 +3,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from kling_expand import AsyncKlingExpand, KlingExpand
@@ -28,16 +29,35 @@ def paid_allowed() -> None:
 
 @pytest.fixture(params=["sync", "async"])
 def live_call(request, live_config) -> Callable[..., Any]:
-    """Call a method on a fresh sync or async client: ``live_call("get", task_id, **config)``."""
+    """Call a method on a fresh sync or async client: ``live_call("get", task_id, **config)``.
 
-    def call(method: str, *args: Any, **overrides: Any) -> Any:
+    ``sent=[]`` collects every request the client sends, as ``(method, path)``.
+    """
+
+    def call(method: str, *args: Any, sent: list | None = None, **overrides: Any) -> Any:
         config = {**live_config, **overrides}
+
+        def note(http_request: httpx.Request) -> None:
+            if sent is not None:
+                sent.append((http_request.method, http_request.url.path))
+
         if request.param == "sync":
-            with KlingExpand(**config) as client:
+            hooks = {"request": [note]}
+            with (
+                httpx.Client(event_hooks=hooks) as http,
+                KlingExpand(**config, http_client=http) as client,
+            ):
                 return getattr(client, method)(*args)
 
+        async def anote(http_request: httpx.Request) -> None:
+            note(http_request)
+
         async def run() -> Any:
-            async with AsyncKlingExpand(**config) as client:
+            hooks = {"request": [anote]}
+            async with (
+                httpx.AsyncClient(event_hooks=hooks) as http,
+                AsyncKlingExpand(**config, http_client=http) as client,
+            ):
                 return await getattr(client, method)(*args)
 
         return asyncio.run(run())

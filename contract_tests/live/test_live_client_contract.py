@@ -1,7 +1,8 @@
 """The SDK against the real service: answers it documents, read the way the mock gives them.
 
-Each request here is one the service refuses, which costs nothing, except the
-single paid expansion behind COMETAPI_LIVE_PAID=1.
+Each request here is one the service refuses, which costs nothing (a create with
+an unknown key among them), except the single paid expansion behind
+COMETAPI_LIVE_PAID=1. Without COMETAPI_KEY every test is skipped and nothing is sent.
 """
 
 import io
@@ -23,6 +24,27 @@ def test_an_unknown_key_is_an_authentication_error(live_call) -> None:
         live_call("get", "contract-test-task", api_key="sk-contract-test-not-a-key")
 
     assert caught.value.status_code == 401
+
+
+def test_a_create_with_an_unknown_key_is_refused_before_anything_is_charged(live_call) -> None:
+    # Given a valid create request (the smallest image the spec accepts), sent with a
+    # key the service does not know
+    bounds = SpecBounds.read(load_resolved_spec())
+    sent: list = []
+
+    # Then it is refused as unauthenticated, which the service does before any work
+    with pytest.raises(AuthenticationError) as caught:
+        live_call(
+            "submit",
+            baseline_case(bounds).image.encoded(),
+            api_key="sk-contract-test-not-a-key",
+            sent=sent,
+        )
+    assert caught.value.status_code == 401
+
+    # And the SDK sent that one create: no resend and no lookup (a 4xx says no task
+    # was made), so nothing could be charged
+    assert sent == [("POST", bounds.create_path)]
 
 
 def test_a_task_that_does_not_exist_is_not_found(live_call) -> None:
