@@ -256,8 +256,10 @@ def _code_table(spec: Mapping[str, Any] | None = None) -> Mapping[int, KlingCode
 KLING_ERROR_CODES: Mapping[int, KlingCode] = _code_table()
 
 # Statuses worth retrying when the body names no Kling code: CometAPI's gateway
-# advice from the spec, plus 502, a gateway that could not reach upstream.
-RETRYABLE_STATUSES = gateway_retryable_statuses() | {502}
+# advice, as the spec lists it. Nothing is added here: a status the gateway does
+# not call retryable (502 among them) is raised at once, so the spec stays the
+# one place that decides what is resent.
+RETRYABLE_STATUSES = gateway_retryable_statuses()
 
 _CLASS_BY_STATUS: Mapping[int, type[APIStatusError]] = {
     400: InvalidRequestError,
