@@ -43,9 +43,12 @@ def _service(request: Request) -> MockService:
 
 
 def _request_id(request: Request) -> str:
-    request_id = getattr(request.state, "request_id", None)
+    # The scope's state dict itself: a missing key on ``request.state`` costs a raised
+    # and caught AttributeError, on every request.
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    request_id = state.get("request_id")
     if request_id is None:
-        request_id = request.state.request_id = _service(request).new_request_id()
+        request_id = state["request_id"] = _service(request).new_request_id()
     return str(request_id)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -41,6 +42,10 @@ def as_written(value: float) -> Fraction:
 _EXACT = decimal.Context(
     prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[decimal.Inexact]
 )
+
+
+# Relative distance from the area limit beyond which a float computation decides.
+_FLOAT_MARGIN = 1e-9
 
 
 def _decimal_as_written(value: float) -> decimal.Decimal:
@@ -140,9 +145,29 @@ class ExpandConstraints:
         return self.area_factor(*self._ratios(ratios))
 
     def area_ok(self, ratios: Mapping[str, float]) -> bool:
-        """Whether the expanded canvas stays within ``max_area_factor`` times the original."""
-        factor = self._exact_area_factor(*self._ratios(ratios))
-        return factor <= _decimal_as_written(self.max_area_factor)
+        """Whether the expanded canvas stays within ``max_area_factor`` times the original.
+
+        Decided in floating point when that is clearly far from the limit (the
+        float error of two sums and a product is a few parts in 10**16, far
+        inside the margin), and in exact decimals on or near it.
+
+        >>> c = ExpandConstraints.from_spec()
+        >>> up, down, left, right = c.ratio_fields
+        >>> c.area_ok({up: 0.1, down: 0.1, left: 0.75, right: 0.75})  # exactly the limit
+        True
+        >>> c.area_ok({up: 0.1, down: 0.1, left: 0.75, right: 0.7500000001})
+        False
+        """
+        values = self._ratios(ratios)
+        limit = self.max_area_factor
+        try:
+            up, down, left, right = (float(v) for v in values)
+            approx = (1.0 + up + down) * (1.0 + left + right)
+        except OverflowError:  # an integer beyond float range: only exact arithmetic judges it
+            approx = math.nan
+        if abs(approx - limit) > _FLOAT_MARGIN * limit:  # False for NaN and infinities alike
+            return approx < limit
+        return self._exact_area_factor(*values) <= _decimal_as_written(limit)
 
     def _ratios(self, ratios: Mapping[str, float]) -> tuple[float, float, float, float]:
         (up, down), (left, right) = self.vertical_fields, self.horizontal_fields

@@ -1,11 +1,20 @@
 """ExpandConstraints reads every limit from the spec it is given."""
 
 import copy
+import math
 from fractions import Fraction
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from kling_spec import ExpandConstraints, SpecError, load_resolved_spec, request_schema_of
+from kling_spec import (
+    ExpandConstraints,
+    SpecError,
+    as_written,
+    load_resolved_spec,
+    request_schema_of,
+)
 
 
 @pytest.fixture
@@ -57,3 +66,42 @@ def test_prompt_limits_that_disagree_are_refused(spec) -> None:
 
     with pytest.raises(SpecError, match="disagrees"):
         ExpandConstraints.from_spec(spec)
+
+
+C = ExpandConstraints.from_spec()
+_RATIO_MAX = max(b.maximum for b in C.ratio_bounds.values())
+# Short decimals (0.1, 0.75) are what people write, and where binary floats err.
+RATIO = st.floats(min_value=0, max_value=_RATIO_MAX) | st.decimals(
+    min_value=0, max_value=_RATIO_MAX, places=2
+).map(float)
+
+
+@st.composite
+def ratios_near_the_area_limit(draw) -> dict[str, float]:
+    """Four ratios; often the last is solved, exactly, to put the area on the limit, then
+    moved a few ulps (the short decimals make the exact solution often a short decimal too)."""
+    up, down, left, right = C.ratio_fields
+    ratios = {up: draw(RATIO), down: draw(RATIO), left: draw(RATIO), right: draw(RATIO)}
+    if draw(st.booleans()):
+        vertical = 1 + as_written(ratios[up]) + as_written(ratios[down])
+        solved = float(as_written(C.max_area_factor) / vertical - 1 - as_written(ratios[left]))
+        for _ in range(draw(st.integers(-3, 3))):
+            solved = math.nextafter(solved, math.inf)
+        ratios[right] = max(solved, 0.0)
+    return ratios
+
+
+def _on_the_limit_with_tenths() -> dict[str, float]:
+    """up = down = 0.1 and the width solved onto the limit: exact there, a float is over."""
+    (up, down), (left, right) = C.vertical_fields, C.horizontal_fields
+    half = float((as_written(C.max_area_factor) / (1 + 2 * as_written(0.1)) - 1) / 2)
+    return {up: 0.1, down: 0.1, left: half, right: half}
+
+
+@given(ratios_near_the_area_limit())
+@example(_on_the_limit_with_tenths())
+def test_the_area_check_agrees_with_exact_arithmetic_everywhere(ratios) -> None:
+    # Given ratios anywhere, on the limit and a few ulps either side of it included
+    exact = C.area_factor_of(ratios) <= as_written(C.max_area_factor)
+    # Then the quick check decides as exact arithmetic on the written numbers does
+    assert C.area_ok(ratios) is exact
