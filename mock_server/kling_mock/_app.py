@@ -161,6 +161,7 @@ async def create_task(request: Request) -> Response:
         _base_url(request),
         fails=scenario == TASK_FAILS,
         blocked=scenario == POLICY_BLOCK,
+        parsed=True,
     )
     return _success(request, service.record(task))
 

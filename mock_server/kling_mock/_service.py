@@ -20,6 +20,7 @@ from PIL import Image
 
 from kling_spec import (
     CREATE_PATH,
+    MAX_NESTING,
     ExpandConstraints,
     ImageError,
     RequestInvalid,
@@ -206,6 +207,10 @@ class MockService:
             if config.reject_unknown_fields
             else None
         )
+        # parse_json_body refuses non-finite numbers and nesting past max_json_depth:
+        # the shared check need not walk such a body again when that depth is within
+        # its own bound.
+        self._parsed_bodies_walked = config.max_json_depth <= MAX_NESTING
         self.clock = clock or MockClock(config.clock_start, frozen=config.clock_frozen)
         self.fetch_transport = fetch_transport
         self.callback_transport = callback_transport
@@ -277,15 +282,26 @@ class MockService:
         ]
 
     async def create(
-        self, account: str, body: Any, base_url: str, *, fails: bool = False, blocked: bool = False
+        self,
+        account: str,
+        body: Any,
+        base_url: str,
+        *,
+        fails: bool = False,
+        blocked: bool = False,
+        parsed: bool = False,
     ) -> Task:
         """Validate a create request against the spec and start its task.
 
         ``blocked`` refuses a valid request by content policy (400/1301); ``fails``
-        accepts it and lets the task end ``failed``.
+        accepts it and lets the task end ``failed``. ``parsed`` says ``body`` is what
+        :func:`parse_json_body` returned, already walked for values JSON cannot carry.
         """
         constraints = self.constraints
-        violations = check_expand_request(body, constraints) or self._unknown_fields(body)
+        walked = parsed and self._parsed_bodies_walked
+        violations = check_expand_request(
+            body, constraints, parsed_json=walked
+        ) or self._unknown_fields(body)
         if violations:
             raise RequestRefused(violations)
         source = await self._source(body[constraints.image_field])

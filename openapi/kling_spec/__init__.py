@@ -28,6 +28,7 @@ from ._page import extract_spec_text
 from ._validation import (
     INVALID_VALUE,
     MALFORMED_REQUEST,
+    MAX_NESTING,
     RequestInvalid,
     Violation,
     check_expand_request,
@@ -40,6 +41,7 @@ __all__ = [
     "CREATE_PATH",
     "INVALID_VALUE",
     "MALFORMED_REQUEST",
+    "MAX_NESTING",
     "TASK_PATH",
     "Canvas",
     "ErrorCode",

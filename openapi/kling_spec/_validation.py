@@ -129,16 +129,23 @@ def check_image(
 
 
 def check_expand_request(
-    body: Any, constraints: ExpandConstraints, *, image: ImageInfo | None = None
+    body: Any,
+    constraints: ExpandConstraints,
+    *,
+    image: ImageInfo | None = None,
+    parsed_json: bool = False,
 ) -> list[Violation]:
     """Every reason the service would refuse ``body`` (empty when it would accept it).
 
     The image's content is checked only when ``image`` is given: a URL's image is
-    whatever the fetcher finds there.
+    whatever the fetcher finds there. ``parsed_json`` says ``body`` came from a JSON
+    parser whose caller already refused non-finite numbers and nesting deeper than
+    :data:`MAX_NESTING` (as a server does), so the walk looking for values JSON has
+    no form for is skipped; Python callers leave it false.
     """
     if not isinstance(body, Mapping):
         return [Violation("", "the request body must be a JSON object", MALFORMED_REQUEST)]
-    unfit = _not_json(body)
+    unfit = None if parsed_json else _not_json(body)
     if unfit is not None:
         return [unfit]
     schema = constraints.request_schema_inlined
