@@ -24,11 +24,10 @@ from ._clock import MockClock
 from ._config import MockConfig
 from ._errors import BodyTooLarge, MockError, RequestRefused, malformed
 from ._faults import POLICY_BLOCK, SCENARIO_HEADER, SCENARIOS, SLOW, TASK_FAILS, refusal_for
-from ._journal import redact_headers, summarize_body
+from ._journal import RAW_BODY_PREFIX, summarize_body
 from ._service import RESULTS_PREFIX, MockService, parse_json_body
 
 ADMIN_PREFIX = "/_mock"
-_RAW_BODY_PREFIX = 4096
 _TICK_SECONDS = 0.2
 
 
@@ -131,6 +130,8 @@ async def _read_body(request: Request, limit: int, service: MockService) -> byte
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunk = message.get("body", b"")
+        if not chunks:  # what the journal shows of a body it cannot parse
+            request.scope.setdefault("state", {})["journal_raw"] = chunk
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
@@ -276,31 +277,23 @@ class JournalMiddleware:
         if scope["type"] != "http" or not path.startswith(CREATE_PATH):
             await self.app(scope, receive, send)
             return
-        raw: list[bytes] = []
         recorded = False
-
-        async def tee_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and sum(map(len, raw)) < _RAW_BODY_PREFIX:
-                raw.append(message.get("body", b"")[:_RAW_BODY_PREFIX])
-            return message
 
         def record(status: int) -> None:
             # Recorded before the answer leaves, so a client that got it finds it journaled.
             nonlocal recorded
             recorded = True
-            state = scope.get("state", {})
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            state = scope.get("state") or {}
             body = state.get("journal_body")
-            if body is None and raw:
-                body = {"raw": b"".join(raw)[:_RAW_BODY_PREFIX].decode("utf-8", "replace")}
+            first_chunk = state.get("journal_raw") if body is None else None
             self.service.journal.record(
                 time_ms=self.service.clock.now_ms(),
                 method=scope["method"],
                 path=path,
-                query=scope.get("query_string", b"")[:_RAW_BODY_PREFIX].decode("latin-1"),
-                headers=redact_headers(headers),
+                query=scope.get("query_string", b""),
+                headers=scope["headers"],
                 body=body,
+                raw_body=first_chunk[:RAW_BODY_PREFIX] if first_chunk else None,
                 status=status,
                 code=state.get("error_code"),
                 account=state.get("account"),
@@ -308,12 +301,12 @@ class JournalMiddleware:
             )
 
         async def watch_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and not recorded:
+            if not recorded and message["type"] == "http.response.start":
                 record(message["status"])
             await send(message)
 
         try:
-            await self.app(scope, tee_receive, watch_send)
+            await self.app(scope, receive, watch_send)
         finally:
             if not recorded:
                 record(500)

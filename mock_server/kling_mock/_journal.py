@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
+#: how much of a body that is not JSON, or of a query string, an entry shows.
+RAW_BODY_PREFIX = 4096
 _LONG_TEXT = 200
 _MAX_DEPTH = 8
 
@@ -80,24 +82,78 @@ def _summarize_item(value: Any, depth: int) -> Any:
 
 
 class Journal:
-    """The most recent ``max_entries`` requests, oldest first."""
+    """The most recent ``max_entries`` requests, oldest first.
+
+    A request is kept as the server saw it (the ASGI header list, the body's
+    summary or its first bytes) and turned into a redacted :class:`JournalEntry`
+    only when read: recording stays a tuple append on every request, and no
+    entry that is never read costs a header decode.
+    """
 
     def __init__(self, max_entries: int) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=max_entries)
         self._seq = 0
         self._lock = threading.Lock()
 
-    def record(self, **fields: Any) -> JournalEntry:
+    def record(
+        self,
+        *,
+        time_ms: int,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: Any,
+        raw_body: bytes | None,
+        status: int,
+        code: int | str | None,
+        account: str | None,
+        scenario: str | None,
+    ) -> None:
+        """Keep one request: ``headers`` as ASGI gives them; ``raw_body``, the first bytes
+        of a body that was not parsed, stands in for ``body`` when that is None."""
         with self._lock:
             self._seq += 1
-            entry = JournalEntry(seq=self._seq, **fields)
-            self._entries.append(entry)
-        return entry
+            self._entries.append(
+                (self._seq, time_ms, method, path, query, headers, body, raw_body)
+                + (status, code, account, scenario)
+            )
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
-            return list(self._entries)
+            kept = list(self._entries)
+        return [_entry(*fields) for fields in kept]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def _entry(
+    seq: int,
+    time_ms: int,
+    method: str,
+    path: str,
+    query: bytes,
+    headers: Iterable[tuple[bytes, bytes]],
+    body: Any,
+    raw_body: bytes | None,
+    *answer: Any,
+) -> JournalEntry:
+    decoded = {name.decode("latin-1"): value.decode("latin-1") for name, value in headers}
+    if body is None and raw_body:
+        body = {"raw": raw_body[:RAW_BODY_PREFIX].decode("utf-8", "replace")}
+    status, code, account, scenario = answer
+    return JournalEntry(
+        seq=seq,
+        time_ms=time_ms,
+        method=method,
+        path=path,
+        query=query[:RAW_BODY_PREFIX].decode("latin-1"),
+        headers=redact_headers(decoded),
+        body=body,
+        status=status,
+        code=code,
+        account=account,
+        scenario=scenario,
+    )
