@@ -355,9 +355,10 @@ def create_app(
 
     task_route = TASK_PATH.replace("{task_id}", "{task_id:path}")
     routes = [
+        # Starlette tries routes in order: polling a task, the commonest request, first.
+        Route(task_route, get_task, methods=["GET"]),
         Route(CREATE_PATH, create_task, methods=["POST"]),
         Route(CREATE_PATH, list_tasks, methods=["GET"]),
-        Route(task_route, get_task, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route(RESULTS_PREFIX + "/{task_id}/{name}", result_image, methods=["GET"]),
         Route(ADMIN_PREFIX + "/clock", admin_clock, methods=["GET"]),
