@@ -37,8 +37,9 @@ API_KEY_ENV = "KLING_BENCH_API_KEY"
 # Used only when neither --api-key, $KLING_BENCH_API_KEY nor kling_mock.DEFAULT_DEV_KEY
 # gives one; the mock answers 401 to it and the harness says so.
 FALLBACK_API_KEY = "bench-dev-key"
-# Under load the mock's clock follows real time, as under `kling-mock serve`.
-LOAD_CONFIG: Mapping[str, Any] = {"clock_frozen": False}
+# Under load the mock runs as under `kling-mock serve`: its clock follows real time and
+# start-up objects are frozen out of the garbage collector.
+LOAD_CONFIG: Mapping[str, Any] = {"clock_frozen": False, "freeze_startup_heap": True}
 # For the memory figure: keep every task (no count cap below the run's), on a clock
 # that moves only when the harness advances it past this TTL to evict them all.
 MEMORY_TASK_TTL_S = 3600.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -343,6 +344,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if service.config.freeze_startup_heap:
+            gc.collect()  # what start-up left as garbage is freed, not pinned
+            gc.freeze()
         # Served for real, a running clock moves tasks on its own: send their callbacks.
         ticker = None if service.clock.frozen else asyncio.create_task(_tick(service))
         try:

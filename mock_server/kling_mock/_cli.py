@@ -85,6 +85,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         clock_frozen=args.frozen_clock,
         fault_rates=_rates(args.fault_rate),
         public_base_url=args.public_base_url,
+        freeze_startup_heap=True,  # this process serves the mock and nothing else
     )
 
 
