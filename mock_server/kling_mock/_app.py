@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -223,9 +224,15 @@ async def admin_advance(request: Request) -> Response:
     service = _service(request)
     body = await _admin_json(request)
     seconds = body.get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         raise _bad_admin_value("seconds", "must be a number >= 0")
-    service.clock.advance(float(seconds))
+    try:
+        # An integer past float range is as far past the clock's end as infinity.
+        service.clock.advance(
+            float(seconds) if abs(seconds) < 2**1023 else math.copysign(math.inf, seconds)
+        )
+    except ValueError as exc:
+        raise RequestRefused([Violation("seconds", str(exc), INVALID_VALUE)]) from None
     attempts = await service.deliver_due_async()
     return JSONResponse({"now_ms": service.clock.now_ms(), "callback_attempts": attempts})
 

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import calendar
+import math
 import threading
 import time
+
+#: The clock never passes the last second of 9999 (UTC): the last one Python's datetime,
+#: and most consumers of task timestamps, can represent.
+LATEST_TIME_S = calendar.timegm((9999, 12, 31, 23, 59, 59))
 
 
 class MockClock:
@@ -40,11 +46,26 @@ class MockClock:
         """Milliseconds since the Unix epoch, as task timestamps carry them."""
         return int(self.now() * 1000)
 
+    def latest_advance(self) -> float:
+        """The most seconds :meth:`advance` accepts now (up to :data:`LATEST_TIME_S`)."""
+        return max(0.0, LATEST_TIME_S - self.now())
+
     def advance(self, seconds: float) -> None:
-        """Jump forward; a negative amount is refused (time never runs backwards)."""
-        if seconds < 0:
-            raise ValueError(f"the clock cannot go back ({seconds} s)")
+        """Jump forward. A negative or non-finite amount is refused (time never runs
+        backwards), and so is one that would carry the clock past :data:`LATEST_TIME_S`.
+
+        >>> MockClock(start=0).advance(float("inf"))
+        Traceback (most recent call last):
+        ...
+        ValueError: seconds is inf; it must be a finite number >= 0 and at most ...
+        """
         with self._lock:
+            latest = self.latest_advance()
+            if not (math.isfinite(seconds) and 0 <= seconds <= latest):
+                raise ValueError(
+                    f"seconds is {seconds}; it must be a finite number >= 0 and at most "
+                    f"{latest:.0f} (the clock stops at the end of year 9999)"
+                )
             self._offset += seconds
 
     async def sleep(self, seconds: float) -> None:

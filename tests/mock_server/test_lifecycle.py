@@ -1,5 +1,6 @@
 """Tasks move submitted -> processing -> succeed | failed on the mock's clock, never by sleeping."""
 
+import math
 from typing import Any
 
 import pytest
@@ -68,6 +69,36 @@ def test_the_clock_refuses_to_go_back_or_take_nonsense(api: Api, seconds: Any) -
     assert answer.status_code == 400
     assert answer.json()["code"] == 1201
     assert "seconds" in answer.json()["message"]
+
+
+@pytest.mark.parametrize("seconds", [1e306, 10**400], ids=["huge-float", "int-past-floats"])
+def test_a_jump_past_the_clock_s_end_is_refused_and_the_mock_keeps_working(
+    api: Api, request_body, seconds: Any
+) -> None:
+    # Given a mock, and a jump that would carry its clock past the year 9999
+    before = api.mock.clock.now_ms()
+
+    # When the admin API is asked for it
+    answer = api.http.post(f"{ADMIN_PREFIX}/clock/advance", json={"seconds": seconds})
+
+    # Then it is refused, naming the field and the limit, and nothing moved or broke
+    assert (answer.status_code, answer.json()["code"]) == (400, 1201)
+    assert "seconds" in answer.json()["message"]
+    assert "at most" in answer.json()["message"]
+    assert api.mock.clock.now_ms() == before
+    task_id = api.created(request_body())["task_id"]
+    api.mock.advance(3600)
+    assert api.task(task_id)["task_status"] == "succeed"
+
+
+@pytest.mark.parametrize("seconds", [math.inf, math.nan, -0.5, 1e306])
+def test_the_python_api_refuses_a_jump_the_clock_cannot_take(mock, seconds: float) -> None:
+    before = mock.clock.now_ms()
+
+    with pytest.raises(ValueError, match="seconds"):
+        mock.advance(seconds)
+
+    assert mock.clock.now_ms() == before
 
 
 def test_a_task_told_to_fail_ends_failed_with_a_reason(api: Api, request_body) -> None:
