@@ -228,9 +228,8 @@ async def admin_advance(request: Request) -> Response:
         raise _bad_admin_value("seconds", "must be a number >= 0")
     try:
         # An integer past float range is as far past the clock's end as infinity.
-        service.clock.advance(
-            float(seconds) if abs(seconds) < 2**1023 else math.copysign(math.inf, seconds)
-        )
+        far = math.inf if seconds > 0 else -math.inf
+        service.clock.advance(float(seconds) if abs(seconds) < 2**1023 else far)
     except ValueError as exc:
         raise RequestRefused([Violation("seconds", str(exc), INVALID_VALUE)]) from None
     attempts = await service.deliver_due_async()
