@@ -110,7 +110,13 @@ class CallbackQueue:
             return due
 
     def headers(self, delivery: Delivery, now: float) -> dict[str, str]:
-        """Standard Webhooks headers: id, timestamp and (with a secret) the signature."""
+        """Standard Webhooks headers: id, timestamp and (with a secret) the signature.
+
+        ``now`` is the wall-clock time of sending, not the mock's clock: a receiver
+        checks ``webhook-timestamp`` against its own clock (within five minutes), and
+        tests move the mock's clock by hours. The task record in the body keeps the
+        mock's times.
+        """
         stamp = datetime.fromtimestamp(now, tz=UTC)
         headers = {
             "content-type": "application/json",

@@ -10,6 +10,7 @@ import math
 import random
 import re
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -517,7 +518,7 @@ class MockService:
             timeout = self.callbacks.timeout_seconds
             with httpx.Client(transport=transport, timeout=timeout) as client:
                 for delivery in due:
-                    headers = self.callbacks.headers(delivery, self.clock.now())
+                    headers = self.callbacks.headers(delivery, time.time())
                     status, error = attempt_sync(client, delivery, headers)
                     self.callbacks.settle(delivery, self.clock.now_ms(), status, error)
         return len(due)
@@ -530,7 +531,7 @@ class MockService:
             timeout = self.callbacks.timeout_seconds
             async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
                 for delivery in due:
-                    headers = self.callbacks.headers(delivery, self.clock.now())
+                    headers = self.callbacks.headers(delivery, time.time())
                     status, error = await attempt_async(client, delivery, headers)
                     self.callbacks.settle(delivery, self.clock.now_ms(), status, error)
         return len(due)

@@ -101,6 +101,21 @@ def test_callbacks_are_signed_per_standard_webhooks(hooked, request_body) -> Non
         assert request.headers["webhook-signature"].startswith("v1,")
 
 
+def test_signatures_verify_however_far_the_mock_clock_has_moved(hooked, request_body) -> None:
+    # Given a mock whose clock tests have moved a day ahead of the wall clock
+    api, receiver = hooked(callback_secret=SECRET)
+    api.mock.advance(24 * 3600)
+    api.created(request_body(callback_url=HOOK))
+
+    # When its task runs on another day's worth of mock time
+    api.mock.advance(24 * 3600)
+
+    # Then every callback verifies where receivers check the time: against their own clock
+    assert len(receiver.requests) == 3
+    for request in receiver.requests:
+        assert Webhook(SECRET).verify(request.content, dict(request.headers))["task_id"]
+
+
 def test_a_tampered_callback_fails_verification(hooked, request_body) -> None:
     api, receiver = hooked(callback_secret=SECRET)
     api.created(request_body(callback_url=HOOK))
