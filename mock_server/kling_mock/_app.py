@@ -102,12 +102,12 @@ def _base_url(request: Request) -> str:
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}/"
 
 
-async def _enter(request: Request) -> tuple[str, str | None]:
+async def _enter(request: Request, *, creating: bool = False) -> tuple[str, str | None]:
     """Authenticate, then apply a fault scenario: the account and the scenario still to apply."""
     service = _service(request)
     account = service.authenticate(request.headers.get("authorization"))
     request.state.account = account
-    scenario = service.faults.choose(request.headers.get(SCENARIO_HEADER))
+    scenario = service.faults.choose(request.headers.get(SCENARIO_HEADER), creating=creating)
     request.state.scenario = scenario
     if scenario is not None:
         refusal = refusal_for(scenario, service.config.retry_after_seconds)
@@ -153,7 +153,7 @@ def _require_json(request: Request) -> None:
 
 async def create_task(request: Request) -> Response:
     service = _service(request)
-    account, scenario = await _enter(request)
+    account, scenario = await _enter(request, creating=True)
     _require_json(request)
     raw = await _read_body(request, service.max_body_bytes, service)
     body = parse_json_body(raw, service.config.max_json_depth)
@@ -245,13 +245,14 @@ async def admin_faults(request: Request) -> Response:
         try:
             if "rates" in body:
                 faults.set_rates(dict(body["rates"]))
-            if "scenario" in body:
-                times = body.get("times", 1)
-                if not isinstance(times, int) or isinstance(times, bool) or times < 1:
-                    raise _bad_admin_value("times", "must be an integer >= 1")
-                faults.queue(str(body["scenario"]), times)
         except (ValueError, TypeError) as exc:
-            raise _bad_admin_value("scenario", f"or rates invalid: {exc}") from None
+            raise RequestRefused([Violation("rates", f"rates: {exc}", INVALID_VALUE)]) from None
+        if "scenario" in body:
+            try:
+                faults.queue(str(body["scenario"]), body.get("times", 1))
+            except ValueError as exc:
+                field = "times" if str(exc).startswith("times") else "scenario"
+                raise RequestRefused([Violation(field, str(exc), INVALID_VALUE)]) from None
     return JSONResponse({"rates": faults.rates, "queued": faults.queued, "scenarios": SCENARIOS})
 
 

@@ -7,6 +7,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kling_spec import MALFORMED_REQUEST, Violation
 
@@ -50,6 +51,10 @@ TASK_FAILS = "task_fails"
 #: the request is answered normally after ``MockConfig.slow_seconds`` of latency.
 SLOW = "slow"
 SCENARIOS = tuple(sorted([*_REFUSALS, POLICY_BLOCK, TASK_FAILS, SLOW]))
+#: scenarios that only a create can act on: any other request leaves them queued.
+CREATE_ONLY = frozenset({POLICY_BLOCK, TASK_FAILS})
+#: the most separate queue() calls kept at once (each holds a scenario and a count).
+MAX_QUEUED_RUNS = 1000
 
 
 def refusal_for(scenario: str, retry_after_seconds: int) -> MockError | None:
@@ -92,7 +97,9 @@ class FaultPlan:
         self._rates = dict(rates)
         self._seed = seed
         self._random = random.Random(seed)
-        self._queued: deque[str] = deque()
+        # Runs of [scenario, requests left]: a count, never one entry per request,
+        # so queueing a fault a billion times costs what queueing it once does.
+        self._queued: deque[list[Any]] = deque()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -108,8 +115,10 @@ class FaultPlan:
         return dict(self._rates)
 
     @property
-    def queued(self) -> list[str]:
-        return list(self._queued)
+    def queued(self) -> list[dict[str, Any]]:
+        """The queued runs in order, each ``{"scenario": name, "times": requests left}``."""
+        with self._lock:
+            return [{"scenario": name, "times": left} for name, left in self._queued]
 
     def set_rates(self, rates: Mapping[str, float]) -> None:
         self._check(rates)
@@ -117,9 +126,17 @@ class FaultPlan:
             self._rates = dict(rates)
 
     def queue(self, scenario: str, times: int = 1) -> None:
+        """Apply ``scenario`` to the next ``times`` requests it can act on."""
         self._check({scenario: 0})
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ValueError(f"times is {times!r}; it must be an integer >= 1")
         with self._lock:
-            self._queued.extend([scenario] * times)
+            if len(self._queued) >= MAX_QUEUED_RUNS:
+                raise ValueError(
+                    f"{len(self._queued)} fault runs are queued already, the most "
+                    f"MAX_QUEUED_RUNS {MAX_QUEUED_RUNS} allows; reset the faults first"
+                )
+            self._queued.append([scenario, times])
 
     def reset(self) -> None:
         with self._lock:
@@ -127,7 +144,9 @@ class FaultPlan:
             self._queued.clear()
             self._random = random.Random(self._seed)
 
-    def choose(self, header: str | None) -> str | None:
+    def choose(self, header: str | None, *, creating: bool = False) -> str | None:
+        """The scenario for this request. Create-only scenarios (:data:`CREATE_ONLY`) are
+        taken only by a create: another request leaves them queued and never draws them."""
         if header:
             name = header.strip().lower()
             if name not in SCENARIOS:
@@ -136,9 +155,15 @@ class FaultPlan:
         if not self._queued and not self._rates:
             return None  # the usual case, decided without the lock
         with self._lock:
-            if self._queued:
-                return self._queued.popleft()
+            for run in self._queued:
+                name = run[0]
+                if creating or name not in CREATE_ONLY:
+                    run[1] -= 1
+                    if run[1] == 0:
+                        self._queued.remove(run)
+                    return str(name)
             for name, rate in self._rates.items():
-                if rate and self._random.random() < rate:
-                    return name
+                if rate and (creating or name not in CREATE_ONLY):
+                    if self._random.random() < rate:
+                        return name
         return None

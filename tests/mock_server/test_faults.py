@@ -90,8 +90,50 @@ def test_an_unknown_scenario_is_refused_naming_the_known_ones(api: Api) -> None:
 def test_the_admin_api_queues_faults_for_the_next_requests(api: Api) -> None:
     answer = api.http.post(f"{ADMIN_PREFIX}/faults", json={"scenario": "unavailable", "times": 2})
 
-    assert answer.json()["queued"] == ["unavailable", "unavailable"]
+    assert answer.json()["queued"] == [{"scenario": "unavailable", "times": 2}]
     assert [api.list().status_code for _ in range(3)] == [503, 503, 200]
+
+
+def test_a_fault_queued_a_billion_times_costs_one_entry(api: Api) -> None:
+    times = 10**9
+    answer = api.http.post(f"{ADMIN_PREFIX}/faults", json={"scenario": "slow", "times": times})
+
+    assert answer.status_code == 200
+    assert answer.json()["queued"] == [{"scenario": "slow", "times": times}]
+
+
+def test_queued_runs_are_capped_with_a_clear_refusal(api: Api) -> None:
+    from kling_mock._faults import MAX_QUEUED_RUNS
+
+    for _ in range(MAX_QUEUED_RUNS):
+        api.mock.fail_next("server_error")
+
+    answer = api.http.post(f"{ADMIN_PREFIX}/faults", json={"scenario": "server_error"})
+
+    assert (answer.status_code, answer.json()["code"]) == (400, 1201)
+    assert str(MAX_QUEUED_RUNS) in answer.json()["message"]
+
+
+@pytest.mark.parametrize("scenario", ["task_fails", "policy_block"])
+def test_a_create_only_fault_waits_for_a_create(api: Api, request_body, scenario: str) -> None:
+    # Given a create-only fault queued, and a task to poll
+    task_id = api.created(request_body())["task_id"]
+    api.mock.fail_next(scenario)
+
+    # When the client polls and lists first
+    assert api.get(task_id).status_code == 200
+    assert api.list().status_code == 200
+
+    # Then the fault is still there for the next create, which takes it
+    assert api.mock.service.faults.queued == [{"scenario": scenario, "times": 1}]
+    created = api.create(request_body())
+    if scenario == "policy_block":
+        assert (created.status_code, created.json()["code"]) == (400, 1301)
+    else:
+        assert created.status_code == 200
+        api.mock.advance(3600)
+        assert api.task(created.json()["data"]["task_id"])["task_status"] == "failed"
+    assert api.mock.service.faults.queued == []
 
 
 def test_the_python_api_queues_faults_too(api: Api) -> None:
@@ -129,7 +171,13 @@ def test_rates_can_be_changed_and_reset_through_the_admin_api(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"scenario": "meteor"}, {"rates": {"server_error": 2}}, {"scenario": "slow", "times": 0}],
+    [
+        {"scenario": "meteor"},
+        {"rates": {"server_error": 2}},
+        {"scenario": "slow", "times": 0},
+        {"scenario": "slow", "times": "many"},
+        {"scenario": "slow", "times": 2.5},
+    ],
 )
 def test_the_admin_api_refuses_nonsense_faults(api: Api, body: dict[str, Any]) -> None:
     response = api.http.post(f"{ADMIN_PREFIX}/faults", json=body)
