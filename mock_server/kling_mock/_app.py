@@ -7,6 +7,7 @@ import contextlib
 import gc
 import json
 import math
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ from ._journal import RAW_BODY_PREFIX, summarize_body
 from ._service import RESULTS_PREFIX, MockService, parse_json_body
 
 ADMIN_PREFIX = "/_mock"
+_INDEX = re.compile(r"[0-9]+")
+_KINDS = ("png", "watermarked.png")
 _TICK_SECONDS = 0.2
 
 
@@ -187,8 +190,11 @@ async def result_image(request: Request) -> Response:
     name: str = request.path_params["name"]
     index_text, _, kind = name.partition(".")
     watermark = kind == "watermarked.png"
-    if not index_text.isdigit() or kind not in ("png", "watermarked.png"):
-        raise MockError(404, 1202, f"no such result: {name}")
+    # ASCII digits only, and no more than n's maximum has: str.isdigit() also takes
+    # "²" and a 5000-digit index, which int() then refuses with a 500.
+    digits = len(str(service.constraints.n_bound.maximum))
+    if not _INDEX.fullmatch(index_text) or len(index_text) > digits or kind not in _KINDS:
+        raise MockError(404, 1202, f"no such result: {name[:100]}")
     task = service.result_task(request.path_params["task_id"], int(index_text))
     if watermark and not task.watermark:
         raise MockError(404, 1203, "this task was created without watermark_info.enabled")

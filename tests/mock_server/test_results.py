@@ -194,3 +194,14 @@ def test_an_integral_float_n_yields_that_many_images(api: Api, request_body) -> 
     task = finished(api, request_body(n=3.0))
 
     assert [image["index"] for image in task["task_result"]["images"]] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["9" * 5000 + ".png", "%C2%B2.png", "0x1.png", "-1.png"],
+    ids=["huge", "superscript", "hex", "negative"],
+)
+def test_a_result_name_that_is_no_index_is_not_found_never_an_error(api: Api, name: str) -> None:
+    response = api.http.get(f"/_mock/results/1/{name}")
+
+    assert (response.status_code, response.json()["code"]) == (404, 1202)
