@@ -8,6 +8,7 @@ it is complete, so a reader or a resumed batch never sees half an image.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -86,6 +87,8 @@ def write_atomically(directory: Path, name: str, data: bytes) -> Path:
     A reader (or a resumed batch) sees either no file or the whole file, never a
     half-written one.
     """
+    if name in ("", ".", "..") or Path(name).name != name:
+        raise ValueError(f"{name!r} is not a plain file name")
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / name
     handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
@@ -103,8 +106,18 @@ def write_atomically(directory: Path, name: str, data: bytes) -> Path:
     return target
 
 
+# What of a server-given task id may reach a file name: Kling's ids are digits.
+_UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _file_stem(task: Task, image: ResultImage) -> str:
+    """``<task id>_<index>``, with anything but letters, digits, ``_`` and ``-`` in the
+    server's task id replaced: an id such as ``../../x`` must not leave the folder."""
+    return f"{_UNSAFE_IN_NAMES.sub('_', task.id)}_{int(image.index)}"
+
+
 def image_file_name(task: Task, image: ResultImage, content_type: str) -> str:
-    return f"{task.id}_{image.index}{IMAGE_SUFFIXES[content_type]}"
+    return f"{_file_stem(task, image)}{IMAGE_SUFFIXES[content_type]}"
 
 
 def save_images(
@@ -134,7 +147,7 @@ def save_images(
 
 def _existing_file(directory: Path, task: Task, image: ResultImage) -> SavedImage | None:
     for suffix in dict.fromkeys(IMAGE_SUFFIXES.values()):
-        path = directory / f"{task.id}_{image.index}{suffix}"
+        path = directory / f"{_file_stem(task, image)}{suffix}"
         if path.is_file():
             return saved_file(path)
     return None

@@ -240,3 +240,24 @@ def test_saved_files_get_the_ordinary_permissions_of_a_new_file(tmp_path):
     mask = os.umask(0o022)
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_task_id_from_the_server_cannot_write_outside_the_folder(
+    client, router, succeeded, make_image, tmp_path
+):
+    # Given a server whose task record carries a path as its task id
+    record = succeeded("t1", n=1)
+    record["data"]["task_id"] = "../../escaped"
+    router.get(TASK_URL).respond(json=record)
+    router.get("https://cdn.test/t1/0.png").respond(
+        content=make_image(400, 300), headers={"Content-Type": "image/png"}
+    )
+    out = tmp_path / "deep" / "out"
+
+    # When its images are saved
+    (saved,) = client.download(client.get("t1"), out)
+
+    # Then the file lands inside the folder, under a name with the path defused
+    assert saved.path.parent == out
+    assert saved.path.name == "______escaped_0.png"
+    assert not list(tmp_path.glob("*.png")) and not list((tmp_path / "deep").glob("*.png"))
