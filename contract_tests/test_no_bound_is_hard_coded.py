@@ -216,16 +216,6 @@ COINCIDENCES = {
     ("tests/sdk/test_images.py", "300"): "the height a before/after sheet is drawn at",
     ("tests/spec/test_constraints.py", "2"): "a new area factor set on a spec copy",
 }
-# Bounds restated in tests/ and not yet read from the spec: each is pinned by a strict
-# xfail below, so the fix makes it fail until the entry goes.
-RESTATED_IN_TESTS = {
-    ("tests/mock_server/test_results.py", "9"): (
-        "the render-cache test writes n=9, the spec's n maximum, instead of reading it"
-    ),
-    ("tests/mock_server/conftest.py", "300"): (
-        "the png fixture's default height is min_side_px written out, not read from the spec"
-    ),
-}
 
 
 def sources(folders: tuple[str, ...]) -> list[Path]:
@@ -235,7 +225,7 @@ def sources(folders: tuple[str, ...]) -> list[Path]:
 def findings(path: Path, bounds: SpecBounds, *, package: bool) -> list[str]:
     where = str(path.relative_to(ROOT))
     found = restated_bounds(path.read_text(encoding="utf-8"), bounds, package=package)
-    known = COINCIDENCES.keys() | RESTATED_IN_TESTS.keys()
+    known = COINCIDENCES.keys()
     return [f for f in found if (where, literal_of(f)) not in known]
 
 
@@ -256,20 +246,6 @@ def test_no_package_module_restates_a_bound(path: Path, published_bounds) -> Non
 @pytest.mark.parametrize("path", sources(TESTS), ids=relative)
 def test_no_unit_test_ties_a_literal_bound_to_its_quantity(path: Path, published_bounds) -> None:
     assert findings(path, published_bounds, package=False) == []
-
-
-@pytest.mark.parametrize(
-    ("where", "literal"),
-    [
-        pytest.param(*key, marks=pytest.mark.xfail(strict=True, reason=reason))
-        for key, reason in RESTATED_IN_TESTS.items()
-    ],
-)
-def test_a_bound_restated_in_the_unit_tests_is_read_from_the_spec(
-    where, literal, published_bounds
-) -> None:
-    found = restated_bounds((ROOT / where).read_text("utf-8"), published_bounds, package=False)
-    assert literal not in map(literal_of, found)
 
 
 def test_every_known_coincidence_is_still_found(published_bounds) -> None:

@@ -35,7 +35,9 @@ def b64(data: bytes) -> str:
 def png() -> Callable[..., bytes]:
     """PNG bytes of a noisy picture of the given size."""
 
-    def make(width: int = 400, height: int = 300, mode: str = "RGB", seed: int = 1) -> bytes:
+    def make(
+        width: int = 400, height: int = C.image_min_side, mode: str = "RGB", seed: int = 1
+    ) -> bytes:
         return encode(picture(width, height, mode, seed))
 
     return make
