@@ -59,6 +59,10 @@ class MockClock:
         ...
         ValueError: seconds is inf; it must be a finite number >= 0 and at most ...
         """
+        try:
+            seconds = float(seconds)
+        except OverflowError:  # an integer past float range is as far as infinity
+            seconds = math.inf if seconds > 0 else -math.inf
         with self._lock:
             latest = self.latest_advance()
             if not (math.isfinite(seconds) and 0 <= seconds <= latest):

@@ -6,7 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 #: how much of a body that is not JSON, or of a query string, an entry shows.
@@ -81,6 +81,43 @@ def _summarize_item(value: Any, depth: int) -> Any:
     return summarize_body(value, depth + 1)
 
 
+class _Request(NamedTuple):
+    """One request as the server saw it, before it is decoded and redacted."""
+
+    seq: int
+    time_ms: int
+    method: str
+    path: str
+    query: bytes
+    headers: Iterable[tuple[bytes, bytes]]  # as ASGI gives them
+    body: Any
+    raw_body: bytes | None  # the first bytes of a body that was not parsed
+    status: int
+    code: int | str | None
+    account: str | None
+    scenario: str | None
+
+    def entry(self) -> JournalEntry:
+        """This request as a :class:`JournalEntry`: headers decoded and redacted."""
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.headers}
+        body = self.body
+        if body is None and self.raw_body:
+            body = {"raw": self.raw_body.decode("utf-8", "replace")}
+        return JournalEntry(
+            seq=self.seq,
+            time_ms=self.time_ms,
+            method=self.method,
+            path=self.path,
+            query=self.query[:RAW_BODY_PREFIX].decode("latin-1"),
+            headers=redact_headers(headers),
+            body=body,
+            status=self.status,
+            code=self.code,
+            account=self.account,
+            scenario=self.scenario,
+        )
+
+
 class Journal:
     """The most recent ``max_entries`` requests, oldest first.
 
@@ -91,69 +128,21 @@ class Journal:
     """
 
     def __init__(self, max_entries: int) -> None:
-        self._entries: deque[tuple[Any, ...]] = deque(maxlen=max_entries)
+        self._entries: deque[_Request] = deque(maxlen=max_entries)
         self._seq = 0
         self._lock = threading.Lock()
 
-    def record(
-        self,
-        *,
-        time_ms: int,
-        method: str,
-        path: str,
-        query: bytes,
-        headers: Iterable[tuple[bytes, bytes]],
-        body: Any,
-        raw_body: bytes | None,
-        status: int,
-        code: int | str | None,
-        account: str | None,
-        scenario: str | None,
-    ) -> None:
-        """Keep one request: ``headers`` as ASGI gives them; ``raw_body``, the first bytes
-        of a body that was not parsed, stands in for ``body`` when that is None."""
+    def record(self, **fields: Any) -> None:
+        """Keep one request: the fields of :class:`_Request` but its ``seq``."""
         with self._lock:
             self._seq += 1
-            self._entries.append(
-                (self._seq, time_ms, method, path, query, headers, body, raw_body)
-                + (status, code, account, scenario)
-            )
+            self._entries.append(_Request(self._seq, **fields))
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
             kept = list(self._entries)
-        return [_entry(*fields) for fields in kept]
+        return [request.entry() for request in kept]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-
-
-def _entry(
-    seq: int,
-    time_ms: int,
-    method: str,
-    path: str,
-    query: bytes,
-    headers: Iterable[tuple[bytes, bytes]],
-    body: Any,
-    raw_body: bytes | None,
-    *answer: Any,
-) -> JournalEntry:
-    decoded = {name.decode("latin-1"): value.decode("latin-1") for name, value in headers}
-    if body is None and raw_body:
-        body = {"raw": raw_body[:RAW_BODY_PREFIX].decode("utf-8", "replace")}
-    status, code, account, scenario = answer
-    return JournalEntry(
-        seq=seq,
-        time_ms=time_ms,
-        method=method,
-        path=path,
-        query=query[:RAW_BODY_PREFIX].decode("latin-1"),
-        headers=redact_headers(decoded),
-        body=body,
-        status=status,
-        code=code,
-        account=account,
-        scenario=scenario,
-    )
