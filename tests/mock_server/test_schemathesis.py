@@ -4,28 +4,45 @@ One check is configured, not dropped (the facts sheet's "known tension"): JSON
 Schema cannot state the area limit or what the image must contain, so a request
 Schemathesis generates as "valid" (any string as ``image``, any ratios within
 their own bounds) can still be one the real service refuses. The built-in
-``positive_data_acceptance`` would call that 400 a failure. The mock is not
-weakened to pass it: instead a 400 is accepted for positive data only when its
-code is 1201 (bad value) and its message names one of the spec's
-``x-kling-constraints``; any other 400 still fails. That truly valid requests are
-accepted is proven by the tests in test_validation.py and test_lifecycle.py.
+``positive_data_acceptance`` is replaced by the contract tests' refinement
+(contract_tests/schemathesis_checks.py), so both folders run the same check: a
+400 for positive data is excused only when it is 1201, the independent oracle
+refuses the same body for a rule beyond JSON Schema, and the message names that
+rule. That truly valid requests are accepted is proven by the tests in
+test_validation.py and test_lifecycle.py.
+
+Each case meets an emptied mock, and the stateful run gives each drawn
+``external_task_id`` the call's number: the id must be unique per account, which
+the oracle cannot see in one request.
 
 The run uses the resolved spec (which documents every error status), so
 ``status_code_conformance`` stays on. The same checks run once more over a real
 uvicorn server on loopback (without the stateful phase, which the in-process run covers).
 """
 
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import given
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from kling_mock import MockKling
-from kling_spec import request_schema_of
+
+# The shared checks live with the contract tests, at the repository's top level: importable
+# however pytest was started (``python -m pytest`` puts the top level on the path, the
+# ``pytest`` script does not).
+ROOT = str(Path(__file__).resolve().parents[2])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+from contract_tests.oracle import SpecOracle  # noqa: E402
+from contract_tests.schemathesis_checks import (  # noqa: E402
+    BUILTIN_POSITIVE_DATA_ACCEPTANCE,
+    positive_data_acceptance_for,
+)
 
 
 def configured(loaded: Any, mock: MockKling) -> Any:
@@ -37,61 +54,39 @@ def configured(loaded: Any, mock: MockKling) -> Any:
 
 MOCK = MockKling()
 schema = configured(schemathesis.openapi.from_asgi("/openapi.json", MOCK.app), MOCK)
-
-ACCEPTED_FOR_POSITIVE_DATA = {401, 403, 404, 409, 429}
-
-
-def _constraint_names(node: Any) -> Iterator[str]:
-    """Every key and named field of x-kling-constraints: what a refusal may cite."""
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            yield str(key)
-            if key == "field":
-                yield str(value)
-            yield from _constraint_names(value)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, str):
-                yield item
-
-
-CONSTRAINT_NAMES = frozenset(
-    _constraint_names(request_schema_of(MOCK.service.spec)["x-kling-constraints"])
-)
-
-
-def kling_positive_data_acceptance(ctx: Any, response: Any, case: Any) -> None:
-    """positive_data_acceptance, except a 400 citing an x-kling-constraint (see above)."""
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive:
-        return
-    status = response.status_code
-    if status < 400 or status >= 500 or status in ACCEPTED_FOR_POSITIVE_DATA:
-        return
-    body = response.json()
-    message = str(body.get("message", ""))
-    cited = sorted(name for name in CONSTRAINT_NAMES if name in message)
-    assert status == 400 and body.get("code") == 1201 and cited, (
-        f"valid data refused without citing an x-kling-constraint: {status} {body}"
-    )
-
+ORACLE = SpecOracle(MOCK.service.spec)
 
 CHECKS = {
-    "excluded_checks": [positive_data_acceptance],
-    "additional_checks": [kling_positive_data_acceptance],
+    "excluded_checks": [BUILTIN_POSITIVE_DATA_ACCEPTANCE],
+    "additional_checks": [positive_data_acceptance_for(ORACLE)],
 }
 
 
-def test_the_constraint_names_are_read_from_the_spec() -> None:
-    assert {"image", "max_area_factor", "min_side_px", "aspect_ratio"} <= CONSTRAINT_NAMES
+def test_the_check_is_the_contract_tests_refinement() -> None:
+    (check,) = CHECKS["additional_checks"]
+
+    assert check.__name__ == "positive_data_acceptance_beyond_json_schema"
 
 
 @schema.parametrize()
 def test_every_operation_conforms_to_the_spec(case: Any) -> None:
+    MOCK.reset()
     case.call_and_validate(**CHECKS)
 
 
 class KlingStateMachine(schema.as_state_machine()):  # type: ignore[misc]
+    calls = 0
+
+    def setup(self) -> None:
+        MOCK.reset()
+
+    def before_call(self, case: Any) -> None:
+        super().before_call(case)
+        external = case.body.get("external_task_id") if isinstance(case.body, dict) else None
+        if isinstance(external, str):  # the same id twice is refused for the state, not the data
+            KlingStateMachine.calls += 1
+            case.body = {**case.body, "external_task_id": f"{external}#{self.calls}"}
+
     def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
         case.validate_response(response, **CHECKS)
 
@@ -99,17 +94,20 @@ class KlingStateMachine(schema.as_state_machine()):  # type: ignore[misc]
 TestStatefulLinks = KlingStateMachine.TestCase
 
 
+SERVED = MockKling()
+
+
 @pytest.fixture(scope="module")
 def served_schema() -> Iterator[Any]:
-    mock = MockKling()
-    with mock.serve() as server:
-        yield configured(schemathesis.openapi.from_url(server.base_url + "/openapi.json"), mock)
+    with SERVED.serve() as server:
+        yield configured(schemathesis.openapi.from_url(server.base_url + "/openapi.json"), SERVED)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_conforms_over_real_http(served_schema: Any, mode: GenerationMode) -> None:
     @given(case=served_schema.as_strategy(mode))
     def check(case: Any) -> None:
+        SERVED.reset()
         case.call_and_validate(**CHECKS)
 
     check()
