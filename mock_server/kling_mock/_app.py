@@ -206,7 +206,8 @@ async def result_image(request: Request) -> Response:
     if watermark and not task.watermark:
         raise MockError(404, 1203, "this task was created without watermark_info.enabled")
     data = await run_in_threadpool(service.result_png, task, int(index_text), watermark=watermark)
-    return Response(data, media_type="image/png", headers={"cache-control": "max-age=2592000"})
+    max_age = service.result_max_age(task)
+    return Response(data, media_type="image/png", headers={"cache-control": f"max-age={max_age}"})
 
 
 async def openapi_json(request: Request) -> Response:

@@ -9,6 +9,7 @@ import json
 import math
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -52,9 +53,13 @@ from ._render import (
 )
 from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, TaskStore
 
-# Room for every field but the image in a create body: the prompt at its longest
-# with every character JSON-escaped, plus the small fields.
-_OTHER_FIELDS_BYTES = 64 * 1024
+# The longest JSON text one character can take: an astral code point written as two
+# \uXXXX escapes (a maxLength counts code points).
+_ESCAPED_CHAR_BYTES = len(json.dumps(chr(sys.maxunicode))) - len('""')
+# Room in a create body for a string field the spec gives no maxLength (a callback URL,
+# an id), and for each field's name, punctuation and any number or small object.
+_UNBOUNDED_TEXT_BYTES = 16 * 1024
+_FIELD_OVERHEAD_BYTES = 256
 POLICY_FAILURE_MESSAGE = "The task failed content safety review (content policy)"
 RESULTS_PREFIX = "/_mock/results"
 # RFC 4122 version 4: version nibble 4, variant bits 10.
@@ -139,6 +144,29 @@ def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
     return body
 
 
+def other_fields_bytes(constraints: ExpandConstraints) -> int:
+    """Room in a create body for every field but the image: each string at its longest as
+    the spec bounds it (the prompt's max_length, any maxLength) with every character
+    escaped, a fixed allowance for strings the spec leaves unbounded, and each field's
+    name and punctuation."""
+    total = 0
+    for name, node in constraints.request_schema.get("properties", {}).items():
+        if name == constraints.image_field:
+            continue
+        schema = resolve_ref(constraints.spec, node)
+        longest = (
+            constraints.prompt_max_length
+            if name == constraints.prompt_field
+            else schema.get("maxLength")
+        )
+        if longest is not None:
+            total += _ESCAPED_CHAR_BYTES * int(longest)
+        elif schema.get("type") == "string":
+            total += _UNBOUNDED_TEXT_BYTES
+        total += _FIELD_OVERHEAD_BYTES
+    return total
+
+
 class QueryParameter:
     """One query parameter of an operation, validated with its schema from the spec."""
 
@@ -216,7 +244,9 @@ class MockService:
         self.fetch_transport = fetch_transport
         self.callback_transport = callback_transport
         encoded_image = 4 * -(-self.constraints.image_max_bytes // 3)
-        self.max_body_bytes = config.max_body_bytes or encoded_image + _OTHER_FIELDS_BYTES
+        self.max_body_bytes = config.max_body_bytes or encoded_image + other_fields_bytes(
+            self.constraints
+        )
         self.list_parameters = query_parameters(self.spec, CREATE_PATH, "get")
         self.store = TaskStore(
             max_tasks=config.max_tasks,
@@ -464,6 +494,11 @@ class MockService:
         if task is None or task.status_at(now_ms)[0] != SUCCEED or not 0 <= index < task.n:
             raise MockError(404, 1203, f"no result image {index} for task_id {task_id!r}")
         return task
+
+    def result_max_age(self, task: Task) -> int:
+        """Seconds a downloaded result stays valid: until its task's TTL ends."""
+        ends_ms = task.created_ms + self.store.ttl_ms
+        return max(0, (ends_ms - self.clock.now_ms()) // 1000)
 
     def result_png(self, task: Task, index: int, *, watermark: bool) -> bytes:
         """The rendered PNG (cached): render once, then serve from memory."""

@@ -85,6 +85,10 @@ class TaskStore:
     def stored_bytes(self) -> int:
         return self._bytes
 
+    @property
+    def ttl_ms(self) -> int:
+        return self._ttl_ms
+
     def add(self, task: Task, now_ms: int) -> None:
         with self._lock:
             self.expire(now_ms)

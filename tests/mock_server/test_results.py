@@ -158,6 +158,20 @@ def test_a_url_the_mock_does_not_fetch_gets_a_synthetic_source_of_the_configured
     assert download(api, task["task_result"]["images"][0]["url"]).size == (700, 400)
 
 
+@pytest.mark.parametrize("ttl_days", [30, 2])
+def test_a_result_may_be_cached_until_its_task_expires(
+    make_mock, make_api, request_body, ttl_days: int
+) -> None:
+    ttl = ttl_days * 24 * 3600
+    api = make_api(make_mock(task_ttl_seconds=ttl))
+    url = finished(api, request_body())["task_result"]["images"][0]["url"]
+
+    response = api.http.get(url)
+
+    # finished() moved the clock an hour past the create
+    assert response.headers["cache-control"] == f"max-age={ttl - 3600}"
+
+
 def test_results_do_not_exist_before_the_task_succeeds(api: Api, request_body) -> None:
     task_id = api.created(request_body())["task_id"]
     url = f"/_mock/results/{task_id}/0.png"

@@ -308,6 +308,23 @@ def test_the_default_body_limit_admits_the_largest_valid_image(mock: MockKling) 
     assert largest_base64 < mock.service.max_body_bytes < 2 * largest_base64
 
 
+def test_the_longest_prompt_fits_the_body_limit_fully_escaped(make_api, request_body) -> None:
+    # Given a spec whose prompt may be four times as long as the published one, and whose
+    # images are tiny, so the body limit is all the other fields' room (a URL image is used)
+    longest = 4 * C.prompt_max_length
+    spec = spec_with(max_bytes=1)
+    request_schema_of(spec)["properties"][C.prompt_field]["maxLength"] = longest
+    request_schema_of(spec)["x-kling-constraints"]["prompt"]["max_length"] = longest
+    api = make_api(MockKling(spec=spec))
+    # And a prompt at that length whose every character JSON writes as two escapes
+    raw = json.dumps(request_body(prompt=chr(0x1F600) * longest)).encode()
+
+    response = post_raw(api, raw)
+
+    # Then the body limit, derived from the spec, has room for it
+    assert response.status_code == 200, response.text
+
+
 def test_constraints_are_read_once_at_start_up(mock: MockKling) -> None:
     assert mock.service.constraints == ExpandConstraints.from_spec()
 
