@@ -231,6 +231,10 @@ class MockService:
         self.constraints = ExpandConstraints.from_spec(spec)
         # Compile the request schema now: a broken spec fails at start-up, not on a request.
         _ = self.constraints.request_validator
+        extra = self.constraints.request_schema.get("x-kling-constraints", {})
+        self._external_id_scope = str(
+            extra.get("external_task_id", {}).get("unique_per", "account")
+        )
         self._known_fields = (
             frozenset(self.constraints.request_schema.get("properties", {}))
             if config.reject_unknown_fields
@@ -341,14 +345,15 @@ class MockService:
                 400, 1301, f"{constraints.image_field}: blocked by content safety policy"
             )
         now_ms = self.clock.now_ms()
-        external = body.get("external_task_id")
+        # The schema allows an empty string; it names no task, so it is as if absent.
+        external = body.get("external_task_id") or None
         if external is not None and self.store.by_external_id(account, external, now_ms):
             raise RequestRefused(
                 [
                     Violation(
                         "external_task_id",
-                        f"external_task_id {external!r} is already used by another task "
-                        "(it must be unique_per account)",
+                        f"external_task_id {external[:100]!r} is already used by another task "
+                        f"(it must be unique per {self._external_id_scope})",
                     )
                 ]
             )

@@ -156,8 +156,17 @@ def test_external_task_id_is_unique_per_account(accounts_api: Api, request_body)
 
     assert refusal(again) == (400, 1201)
     assert "external_task_id" in again.json()["message"]
-    assert "unique_per" in again.json()["message"]
+    assert "unique per account" in again.json()["message"]
     assert for_bob.status_code == 200
+
+
+def test_an_empty_external_task_id_is_as_if_absent(api: Api, request_body) -> None:
+    first = api.created(request_body(external_task_id=""))
+    second = api.create(request_body(external_task_id=""))
+
+    assert second.status_code == 200, second.text
+    assert first["task_info"] == second.json()["data"]["task_info"] == {}
+    assert api.list(external_task_id="").json()["data"] == []
 
 
 def test_unknown_paths_and_methods_answer_with_the_envelope(api: Api) -> None:
