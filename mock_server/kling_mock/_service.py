@@ -128,7 +128,15 @@ def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
     if not raw.strip():
         raise malformed("the request body is empty; expected a JSON object")
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        # JSON between systems is UTF-8 (RFC 8259); json.loads would guess UTF-16 or -32.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise malformed(
+            f"the request body is not UTF-8 ({exc.reason} at byte {exc.start}); "
+            "send the JSON encoded as UTF-8"
+        ) from None
+    try:
+        body = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise malformed(f"the request body is not valid JSON ({exc})") from None
     if not isinstance(body, dict | list):

@@ -253,6 +253,21 @@ def test_malformed_json_is_refused_as_malformed(api: Api, raw: bytes) -> None:
     assert_refused(post_raw(api, raw), 400, 1200, "JSON")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "latin-1"])
+def test_a_body_not_encoded_as_utf_8_is_refused(api: Api, request_body, encoding: str) -> None:
+    raw = json.dumps(request_body(prompt="café"), ensure_ascii=False).encode(encoding)
+
+    message = assert_refused(post_raw(api, raw), 400, 1200, "UTF-8")
+
+    assert "JSON" in message
+
+
+def test_a_utf_8_body_with_a_byte_order_mark_is_accepted(api: Api, request_body) -> None:
+    raw = json.dumps(request_body(prompt="café"), ensure_ascii=False).encode("utf-8-sig")
+
+    assert post_raw(api, raw).status_code == 200
+
+
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_finite_numbers_are_refused(api: Api, request_body, token: str) -> None:
     name = C.ratio_fields[0]
