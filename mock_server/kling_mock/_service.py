@@ -22,6 +22,7 @@ from PIL import Image
 
 from kling_spec import (
     CREATE_PATH,
+    INVALID_VALUE,
     MAX_NESTING,
     ExpandConstraints,
     ImageError,
@@ -77,6 +78,38 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text} does not fit a finite number")
     return value
+
+
+class _HugeInt:
+    """An integer literal longer than CPython converts (``sys.get_int_max_str_digits``):
+    kept as its length, so the field can be refused as a value rather than the body as
+    malformed."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int | _HugeInt:
+    try:
+        return int(text)
+    except ValueError:
+        return _HugeInt(len(text.lstrip("-")))
+
+
+def _huge_int(value: Any) -> tuple[str, _HugeInt] | None:
+    """Where the first :class:`_HugeInt` in a parsed body is (``n``, ``a.b[2]``), if any."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, _HugeInt):
+            return path, item
+        if isinstance(item, dict):
+            pending.extend((f"{path}.{key}" if path else key, child) for key, child in item.items())
+        elif isinstance(item, list):
+            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    return None
 
 
 # JSON text can smuggle an unpaired surrogate only as a \\uD800-\\uDFFF escape (UTF-8
@@ -137,8 +170,15 @@ def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
         ) from None
     try:
         body = json.loads(text, parse_constant=_reject_constant)
+        parsed_with_huge_ints = False
     except (ValueError, RecursionError) as exc:
-        raise malformed(f"the request body is not valid JSON ({exc})") from None
+        # Only a failed parse pays for the Python-level integer hook: an integer longer
+        # than CPython converts is well-formed JSON, to be refused as its field's value.
+        try:
+            body = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+        except (ValueError, RecursionError):
+            raise malformed(f"the request body is not valid JSON ({exc})") from None
+        parsed_with_huge_ints = True
     if not isinstance(body, dict | list):
         return body
     check_strings = _SURROGATE_ESCAPE.search(raw) is not None
@@ -149,6 +189,19 @@ def parse_json_body(raw: bytes, max_depth: int = 32) -> Any:
         raise malformed("the request body is not valid JSON (a number does not fit a finite float)")
     if not unicode_ok:
         raise malformed("the request body is not valid JSON (a string holds an unpaired surrogate)")
+    found = _huge_int(body) if parsed_with_huge_ints else None
+    if found is not None:
+        field, value = found
+        raise RequestRefused(
+            [
+                Violation(
+                    field,
+                    f"{field[:100]}: an integer of {value.digits} digits is out of range "
+                    "for this field",
+                    INVALID_VALUE,
+                )
+            ]
+        )
     return body
 
 

@@ -276,6 +276,19 @@ def test_non_finite_numbers_are_refused(api: Api, request_body, token: str) -> N
     assert_refused(post_raw(api, raw.encode()), 400, 1200, "JSON")
 
 
+@pytest.mark.parametrize("field", ["n", C.ratio_fields[0], "watermark_info"])
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_an_integer_of_thousands_of_digits_is_a_bad_value_of_its_field(
+    api: Api, request_body, field: str, sign: str
+) -> None:
+    raw = json.dumps(request_body(**{field: "PLACEHOLDER"}))
+    raw = raw.replace('"PLACEHOLDER"', sign + "7" * 5000)
+
+    message = assert_refused(post_raw(api, raw.encode()), 400, 1201, field, "5000 digits")
+
+    assert "Exceeds the limit" not in message and len(message) < 200
+
+
 def test_an_empty_body_is_refused(api: Api) -> None:
     assert_refused(post_raw(api, b""), 400, 1200, "empty")
 
