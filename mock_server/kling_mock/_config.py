@@ -67,6 +67,9 @@ class MockConfig:
     freeze_startup_heap: bool = False
     #: byte budget of rendered result images kept for repeated downloads.
     render_cache_bytes: int = 64 * 1024 * 1024
+    #: how many image decodes (uploads) and renders (first downloads) run at once, each
+    #: holding a full bitmap; the rest wait their turn, so memory stays bounded.
+    max_concurrent_decodes: int = 2
     #: hosts (exact names or IP literals) the mock may fetch image URLs from and post
     #: callbacks to; any other image URL gets a synthetic source, never fetched.
     fetch_allowlist: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")

@@ -319,6 +319,11 @@ class MockService:
             ttl_ms=int(config.task_ttl_seconds * 1000),
         )
         self.renders = RenderCache(config.render_cache_bytes)
+        if config.max_concurrent_decodes < 1:
+            raise ValueError(
+                f"max_concurrent_decodes must be at least 1, not {config.max_concurrent_decodes}"
+            )
+        self.decode_slots = threading.BoundedSemaphore(config.max_concurrent_decodes)
         self.journal = Journal(config.journal_max_entries)
         self.faults = FaultPlan(config.fault_rates, config.seed)
         self.callbacks = CallbackQueue(
@@ -486,12 +491,16 @@ class MockService:
             raise RequestRefused(violations)
         source = SourceImage(data, info.width, info.height)
         try:
-            await anyio.to_thread.run_sync(decode_source, source)
+            await anyio.to_thread.run_sync(self._decode, source)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise RequestRefused(
                 [Violation(field, f"{field}: the {info.format} data cannot be decoded ({exc})")]
             ) from None
         return source
+
+    def _decode(self, source: SourceImage) -> None:
+        with self.decode_slots:
+            decode_source(source)
 
     # --- queries ------------------------------------------------------------------
 
@@ -570,12 +579,15 @@ class MockService:
         """The rendered PNG (cached): render once, then serve from memory."""
 
         def render() -> bytes:
-            original = source_pixels(task.source)
-            canvas = expanded_canvas(original.width, original.height, task.ratios, self.constraints)
-            image = expand_image(original, canvas, index)
-            if watermark:
-                image = watermarked(image)
-            return encode_png(image, f"{task.task_id}/{index}")
+            with self.decode_slots:
+                original = source_pixels(task.source)
+                canvas = expanded_canvas(
+                    original.width, original.height, task.ratios, self.constraints
+                )
+                image = expand_image(original, canvas, index)
+                if watermark:
+                    image = watermarked(image)
+                return encode_png(image, f"{task.task_id}/{index}")
 
         key = f"{task.task_id}/{index}/{'w' if watermark else 'c'}"
         return self.renders.get_or_render(key, render)

@@ -1,0 +1,128 @@
+"""Image decodes and renders run at most ``max_concurrent_decodes`` at a time."""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+import kling_mock._service
+
+from .conftest import Api, C, b64
+
+BOUND = 2
+REQUESTS = BOUND + 2
+WAIT_SECONDS = 30  # a safety net for a broken mock, never reached when it works
+
+
+class Probe:
+    """Wraps a function to count the calls inside it at once; each call stays inside until
+    released, or until more than BOUND are in (the bound is broken: let them all out)."""
+
+    def __init__(self) -> None:
+        self.state = threading.Condition()
+        self.arrived = self.active = self.peak = 0
+        self.released = False
+
+    def counting(self, slots: Any) -> Any:
+        """The mock's decode slots, counting every call that asks for one."""
+        probe = self
+
+        class Counted:
+            def __enter__(self) -> Any:
+                with probe.state:
+                    probe.arrived += 1
+                    probe.state.notify_all()
+                return slots.__enter__()
+
+            def __exit__(self, *exc: object) -> Any:
+                return slots.__exit__(*exc)
+
+        return Counted()
+
+    def holding(self, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.state:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+                self.state.notify_all()
+                self.state.wait_for(
+                    lambda: self.released or self.active > BOUND, timeout=WAIT_SECONDS
+                )
+            try:
+                return real(*args, **kwargs)
+            finally:
+                with self.state:
+                    self.active -= 1
+                    self.state.notify_all()
+
+        return wrapper
+
+    def release_when_full(self, arrivals: int) -> bool:
+        """Once every request asked for a slot and BOUND are inside, let them all go on."""
+        with self.state:
+            full = self.state.wait_for(
+                lambda: self.arrived >= arrivals and self.active == BOUND, timeout=WAIT_SECONDS
+            )
+            self.released = True
+            self.state.notify_all()
+        return full
+
+
+def run_at_once(calls: list[Callable[[], Any]], probe: Probe) -> tuple[list[Any], bool]:
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        full = probe.release_when_full(len(calls))
+        return [future.result() for future in futures], full
+
+
+@pytest.fixture
+def bounded_api(make_mock, make_api) -> Api:
+    api: Api = make_api(make_mock(max_concurrent_decodes=BOUND))
+    return api
+
+
+def test_concurrent_uploads_decode_at_most_the_configured_number_at_once(
+    bounded_api: Api, request_body, png, monkeypatch
+) -> None:
+    probe = Probe()
+    service = kling_mock._service
+    slots = probe.counting(bounded_api.mock.service.decode_slots)
+    monkeypatch.setattr(bounded_api.mock.service, "decode_slots", slots)
+    monkeypatch.setattr(service, "decode_source", probe.holding(service.decode_source))
+    body = request_body(image=b64(png()))
+
+    responses, full = run_at_once([lambda: bounded_api.create(body)] * REQUESTS, probe)
+
+    assert [response.status_code for response in responses] == [200] * REQUESTS
+    assert full and probe.peak == BOUND
+
+
+def test_concurrent_first_downloads_render_at_most_the_configured_number_at_once(
+    bounded_api: Api, request_body, png, monkeypatch
+) -> None:
+    up = C.vertical_fields[0]
+    ids = [
+        bounded_api.created(request_body(image=b64(png(seed=seed)), **{up: 0.5}))["task_id"]
+        for seed in range(REQUESTS)
+    ]
+    bounded_api.mock.advance(3600)
+    urls = [bounded_api.task(task_id)["task_result"]["images"][0]["url"] for task_id in ids]
+    probe = Probe()
+    service = kling_mock._service
+    slots = probe.counting(bounded_api.mock.service.decode_slots)
+    monkeypatch.setattr(bounded_api.mock.service, "decode_slots", slots)
+    monkeypatch.setattr(service, "expand_image", probe.holding(service.expand_image))
+
+    responses, full = run_at_once(
+        [lambda url=url: bounded_api.http.get(url) for url in urls], probe
+    )
+
+    assert [response.status_code for response in responses] == [200] * REQUESTS
+    assert full and probe.peak == BOUND
+
+
+def test_a_decode_bound_below_one_fails_at_start_up(make_mock) -> None:
+    with pytest.raises(ValueError, match="max_concurrent_decodes"):
+        make_mock(max_concurrent_decodes=0)
