@@ -1,8 +1,13 @@
 """The mock is a real server: app factory, uvicorn, in-process httpx, a CLI, a pytest plugin."""
 
 import importlib.metadata
+import queue
+import signal
+import socket
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -114,6 +119,62 @@ def test_the_console_script_is_installed() -> None:
     scripts = importlib.metadata.entry_points(group="console_scripts")
 
     assert any(ep.name == "kling-mock" and ep.value == "kling_mock._cli:main" for ep in scripts)
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def lines_of(stream) -> "queue.Queue[str]":
+    """The stream's lines as they come, then "" at its end (read by a thread of its own)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def test_kling_mock_serve_runs_as_a_process_and_stops_cleanly(request_body) -> None:
+    # Given `kling-mock serve` started as its own process on a free loopback port
+    script = Path(sys.executable).with_name("kling-mock")
+    port = free_loopback_port()
+    process = subprocess.Popen(
+        [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    output = lines_of(process.stderr)
+    seen: list[str] = []
+    try:
+        # When it says it is up (uvicorn's startup line), a client creates and gets a task
+        while not any("Application startup complete" in line for line in seen):
+            seen.append(output.get(timeout=60))
+            assert seen[-1], "kling-mock serve exited early:\n" + "".join(seen)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            spec = client.get("/openapi.json")
+            client.headers.update({"Authorization": f"Bearer {DEFAULT_DEV_KEY}"})
+            created = client.post(CREATE_PATH, json=request_body()).json()["data"]
+            task = client.get(f"{CREATE_PATH}/{created['task_id']}").json()["data"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    # Then it served the spec and the task, and shut down cleanly when told to
+    assert spec.json() == load_resolved_spec()
+    assert task["task_id"] == created["task_id"]
+    while seen[-1]:
+        seen.append(output.get(timeout=30))
+    process.stderr.close()
+    assert "Finished server process" in "".join(seen)
+    # uvicorn shuts down gracefully, then re-raises the signal it was stopped with
+    assert process.returncode in (0, -signal.SIGTERM)
 
 
 def test_a_downstream_project_gets_the_fixtures_without_any_setup(tmp_path) -> None:
