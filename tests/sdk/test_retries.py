@@ -61,6 +61,36 @@ def test_retry_after_from_the_service_sets_the_wait(client, router, clock, envel
     assert clock.sleeps == [7.0]
 
 
+@pytest.mark.parametrize("asked", [RetryPolicy().max_retry_after + 1, 3600.0])
+def test_a_retry_after_over_the_cap_is_waited_for_the_cap_not_the_short_backoff(
+    client, router, clock, envelope, asked
+):
+    # Given a service that asks for longer than the policy's cap on one wait
+    router.get(TASK_URL).mock(
+        side_effect=[
+            kling_error(503, 5001, **{"Retry-After": f"{asked:g}"}),
+            httpx.Response(200, json=envelope()),
+        ]
+    )
+    # When the task is fetched
+    client.get("t1")
+    # Then the retry waits the longest the policy allows, not the 1 s backoff
+    assert clock.sleeps == [RetryPolicy().max_retry_after]
+
+
+def test_the_retry_after_cap_is_the_policys_own(make_client, router, clock, envelope):
+    policy = RetryPolicy(max_retry_after=10.0)
+    client = make_client(retry_policy=policy)
+    router.get(TASK_URL).mock(
+        side_effect=[
+            kling_error(429, 1302, **{"Retry-After": "300"}),
+            httpx.Response(200, json=envelope()),
+        ]
+    )
+    client.get("t1")
+    assert clock.sleeps == [policy.max_retry_after]
+
+
 def test_retry_after_given_as_an_http_date_sets_the_wait(client, router, clock, envelope):
     in_thirty_seconds = email.utils.formatdate(time.time() + 30, usegmt=True)
     router.get(TASK_URL).mock(
