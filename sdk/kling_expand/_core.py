@@ -34,7 +34,13 @@ from kling_expand_api.models import (
 from kling_expand_api.types import UNSET
 from kling_spec import ExpandConstraints
 
-from ._exceptions import InvalidRequestError, KlingError, NotFoundError, make_status_error
+from ._exceptions import (
+    APIStatusError,
+    InvalidRequestError,
+    KlingError,
+    NotFoundError,
+    make_status_error,
+)
 from ._models import Task
 from ._retry import Clock, RetryPolicy, outcome_unknown, parse_retry_after, should_retry
 
@@ -82,10 +88,16 @@ class Fetch:
 
 @dataclass(frozen=True)
 class Fetched:
+    """A download's answer: status, headers, the body read (empty when ``too_large``)."""
+
     status_code: int
-    content_type: str
+    headers: httpx.Headers
     content: bytes
     too_large: bool
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("content-type", ""))
 
 
 @dataclass(frozen=True)
@@ -143,12 +155,15 @@ def as_timeout(value: float | httpx.Timeout) -> httpx.Timeout:
 # --- answers into models or errors --------------------------------------------
 
 
-def error_of(exchange: Exchange, settings: Settings) -> KlingError:
-    """The typed error for an answer that is not a success."""
-    retry_after = parse_retry_after(exchange.headers.get("retry-after"))
+def error_of(answer: Exchange | Fetched, settings: Settings) -> APIStatusError:
+    """The typed error for an answer (the API's, or a download's) that is not a success.
+
+    Its ``retry_after`` is the answer's ``Retry-After``, which ``retrying`` waits for.
+    """
+    retry_after = parse_retry_after(answer.headers.get("retry-after"))
     return make_status_error(
-        exchange.status_code,
-        exchange.content,
+        answer.status_code,
+        answer.content,
         retry_after=retry_after,
         redact=(settings.api_key,),
     )

@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ._core import Fetch, Fetched, Plan, Settings, retrying
-from ._exceptions import DownloadError, make_status_error
+from ._core import Fetch, Fetched, Plan, Settings, error_of, retrying
+from ._exceptions import DownloadError
 from ._models import ResultImage, SavedImage, Task
 
 IMAGE_SUFFIXES = {
@@ -28,7 +28,7 @@ IMAGE_SUFFIXES = {
 def _checked_download(settings: Settings, url: str, max_bytes: int) -> Plan[Fetched]:
     fetched: Fetched = yield Fetch(url, max_bytes, settings.call_timeout)
     if fetched.status_code >= 400:
-        error = make_status_error(fetched.status_code, fetched.content, redact=(settings.api_key,))
+        error = error_of(fetched, settings)
         if error.retryable:
             raise error
         raise DownloadError(

@@ -146,6 +146,27 @@ def test_a_download_that_is_not_the_image_promised_raises(
     assert list(tmp_path.iterdir()) == [], "nothing half-written is left"
 
 
+@pytest.mark.parametrize(("status", "asked"), [(503, "7"), (429, "4")])
+def test_a_download_retry_waits_as_long_as_the_image_host_asks(
+    client, router, clock, succeeded, tmp_path, make_image, status, asked
+):
+    # Given an image host that is busy once and says when to come back
+    router.get(TASK_URL).respond(json=succeeded("t1"))
+    image = router.get("https://cdn.test/t1/0.png").mock(
+        side_effect=[
+            httpx.Response(status, text="busy", headers={"Retry-After": asked}),
+            httpx.Response(
+                200, content=make_image(300, 300), headers={"Content-Type": "image/png"}
+            ),
+        ]
+    )
+    # When the task's images are saved
+    (saved,) = client.download(client.get("t1"), tmp_path)
+    # Then the retry came after the wait the host asked for, not the policy's backoff
+    assert image.call_count == 2 and saved.path.is_file()
+    assert clock.sleeps == [float(asked)]
+
+
 def test_a_download_over_the_size_limit_stops_reading_and_raises(
     make_client, router, succeeded, tmp_path, make_image
 ):
