@@ -167,6 +167,20 @@ def test_a_passed_deadline_is_exit_6(cli, router, envelope):
     assert status == 6 and "t1" in err
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(503, text="busy"), httpx.ConnectError("refused")],
+    ids=["keeps-503", "no-answer"],
+)
+def test_a_download_that_keeps_failing_is_exit_7(cli, router, envelope, succeeded, failure):
+    router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
+    router.get(f"{CREATE_URL}/t1").respond(json=succeeded("t1"))
+    router.get("https://cdn.test/t1/0.png").mock(side_effect=failure)
+    status, _, err = cli("run", "https://img.test/a.jpg", "--all", "0.1")
+    assert status == 7, err
+    assert len(err.splitlines()) == 1 and "cdn.test/t1/0.png" in err
+
+
 def test_debug_shows_the_traceback(cli, router):
     router.get(f"{CREATE_URL}/t1").respond(404, json={"code": 1203, "message": "no such task"})
     status, _, err = cli("--debug", "status", "t1")

@@ -6,10 +6,12 @@ import httpx
 import pytest
 
 from kling_expand import (
+    APIConnectionError,
     APITimeoutError,
     DownloadError,
     PollPolicy,
     RequestOptions,
+    RetryPolicy,
     ServerError,
     TaskFailedError,
     WaitTimeoutError,
@@ -165,6 +167,28 @@ def test_a_download_retry_waits_as_long_as_the_image_host_asks(
     # Then the retry came after the wait the host asked for, not the policy's backoff
     assert image.call_count == 2 and saved.path.is_file()
     assert clock.sleeps == [float(asked)]
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "cause"),
+    [
+        (httpx.Response(503, text="busy"), 503, ServerError),
+        (httpx.ConnectError("refused"), None, APIConnectionError),
+    ],
+    ids=["keeps-503", "no-answer"],
+)
+def test_a_download_that_keeps_failing_is_a_download_error_after_the_retries(
+    client, router, clock, succeeded, tmp_path, failure, status, cause
+):
+    router.get(TASK_URL).respond(json=succeeded("t1"))
+    image = router.get("https://cdn.test/t1/0.png").mock(side_effect=failure)
+    with pytest.raises(DownloadError) as caught:
+        client.download(client.get("t1"), tmp_path)
+    assert image.call_count == 1 + RetryPolicy().max_retries
+    assert caught.value.url == "https://cdn.test/t1/0.png"
+    assert caught.value.status_code == status
+    assert isinstance(caught.value.__cause__, cause)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_download_over_the_size_limit_stops_reading_and_raises(
