@@ -277,9 +277,11 @@ def create_task(
 
     The body always carries an ``external_task_id``. After a failure that leaves
     open whether the service created the task (a timeout, a dropped connection,
-    a 5xx) the task is looked up by that id; only when it is certainly absent is
-    the request sent again. ``may_exist`` says an earlier attempt (say, before a
-    crash) may already have created it, so a refusal is checked the same way.
+    a 5xx, a success whose body cannot be read) the task is looked up by that id;
+    only when it is certainly absent is the request sent again, and only if the
+    failure is one worth retrying (else it is raised). ``may_exist`` says an
+    earlier attempt (say, before a crash) may already have created it, so a
+    refusal is checked the same way.
     """
     external_task_id = body.external_task_id
     if not isinstance(external_task_id, str) or not external_task_id:

@@ -20,7 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ._exceptions import APIConnectionError, APIStatusError, KlingError
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    KlingError,
+)
 
 
 class Clock(Protocol):
@@ -123,10 +128,14 @@ def outcome_unknown(error: KlingError) -> bool:
     """Whether a create request that failed this way may still have created a task.
 
     A refused connection never reached the service, and a 4xx answer says the
-    service did not act; a timeout, a dropped connection or a 5xx leave it open.
+    service did not act; a timeout, a dropped connection or a 5xx leave it open,
+    and so does a success status whose body cannot be read as a task (the
+    service may have created it and only the answer is broken).
     """
     if isinstance(error, APIConnectionError):
         return error.request_sent
+    if isinstance(error, APIResponseValidationError):
+        return True
     if isinstance(error, APIStatusError):
         return error.status_code >= 500
     return False
