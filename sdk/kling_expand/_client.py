@@ -38,6 +38,7 @@ from ._core import (
     find_by_external_id,
     get_task,
     list_page,
+    next_page,
 )
 from ._downloads import download_image, save_images
 from ._exceptions import ConfigurationError, NotFoundError
@@ -208,7 +209,7 @@ class _BaseClient:
             for name in ("new_external_id", "download_max_bytes")
             if name in config
         }
-        self._page_size, self._max_page = _list_defaults(resolved_spec)
+        page_size, max_page = _list_defaults(resolved_spec)
         self._settings = Settings(
             api_key=_resolve_key(config.get("api_key")),
             base_url=url,
@@ -221,7 +222,8 @@ class _BaseClient:
             rand=config.get("rand") or default_rand,
             constraints=config.get("constraints") or ExpandConstraints.from_spec(spec),
             lookup=external_id_lookup,
-            page_size=self._page_size,
+            page_size=page_size,
+            max_page=max_page,
             **extra,
         )
 
@@ -352,12 +354,6 @@ class _BaseClient:
     ) -> Plan[list[SavedImage]]:
         return save_images(self._settings, task, Path(directory), **options)
 
-    def _next_page(self, page_num: int, page: list[Task], page_size: int) -> int | None:
-        """The page after ``page_num``, or None when ``page`` was the last one."""
-        if len(page) < page_size or page_num >= self._max_page:
-            return None
-        return page_num + 1
-
 
 @dataclass(frozen=True)
 class _ResultBase(Generic[R]):
@@ -471,13 +467,13 @@ class KlingExpand(_BaseClient):
         self, *, page_size: int | None = None, options: RequestOptions | None = None
     ) -> Iterator[Task]:
         """Every task of the account, newest first, fetching pages as you iterate."""
-        size = page_size or self._page_size
         settings = self._settings_for(options)
+        size = page_size or settings.page_size
         page_num: int | None = 1
         while page_num is not None:
             page = self._driver.run(list_page(settings, page_num, size))
             yield from page
-            page_num = self._next_page(page_num, page, size)
+            page_num = next_page(settings, page_num, page, size)
 
     def wait(self, task_id: str, **params: Unpack[WaitParams]) -> Task:
         """Poll until the task succeeds; raise if it fails or the deadline passes."""
@@ -571,7 +567,6 @@ class AsyncKlingExpand(_BaseClient):
         """A client with ``source``'s settings, sending through ``http``."""
         twin = object.__new__(cls)
         twin._settings = source._settings
-        twin._page_size, twin._max_page = source._page_size, source._max_page
         twin._driver = AsyncDriver(source._settings, http)
         twin._owns_http = owns_http
         return twin
@@ -591,14 +586,14 @@ class AsyncKlingExpand(_BaseClient):
     async def list(
         self, *, page_size: int | None = None, options: RequestOptions | None = None
     ) -> AsyncIterator[Task]:
-        size = page_size or self._page_size
         settings = self._settings_for(options)
+        size = page_size or settings.page_size
         page_num: int | None = 1
         while page_num is not None:
             page = await self._driver.run(list_page(settings, page_num, size))
             for task in page:
                 yield task
-            page_num = self._next_page(page_num, page, size)
+            page_num = next_page(settings, page_num, page, size)
 
     async def wait(self, task_id: str, **params: Unpack[WaitParams]) -> Task:
         return await self._driver.run(self._wait_plan(task_id, params))

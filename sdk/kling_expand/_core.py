@@ -122,6 +122,7 @@ class Settings:
     rand: Callable[[], float]
     constraints: ExpandConstraints = field(repr=False)
     page_size: int  # the list operation's pageSize default, read from the spec
+    max_page: int  # the list operation's largest pageNum, read from the spec
     lookup: LookupMode = "list"
     new_external_id: Callable[[], str] = field(default=lambda: f"kx-{uuid.uuid4().hex}")
     download_max_bytes: int = 64 * 1024 * 1024
@@ -257,17 +258,34 @@ def list_page(
     return (yield from retrying(settings, lambda: _call(settings, call, tasks_of), call.label))
 
 
+def next_page(settings: Settings, page_num: int, page: list[Task], page_size: int) -> int | None:
+    """The page after ``page_num``, or None when ``page`` was the last one (short, or the
+    spec's largest page number)."""
+    if len(page) < page_size or page_num >= settings.max_page:
+        return None
+    return page_num + 1
+
+
 def find_by_external_id(settings: Settings, external_task_id: str) -> Plan[Task | None]:
-    """The task created with ``external_task_id``, or None if there is none (yet)."""
+    """The task created with ``external_task_id``, or None if there is none (yet).
+
+    A server that ignores the list filter returns other tasks too: the id is matched
+    here, page after page, until found or the pages run out (at most the spec's
+    largest page number).
+    """
     if settings.lookup == "path":
         try:
             return (yield from get_task(settings, external_task_id))
         except NotFoundError:
             return None
-    page = yield from list_page(settings, 1, settings.page_size, external_task_id)
-    # A server that ignores the filter returns other tasks too: match the id ourselves.
-    matches = [task for task in page if task.external_task_id == external_task_id]
-    return matches[0] if matches else None
+    page_num: int | None = 1
+    while page_num is not None:
+        page = yield from list_page(settings, page_num, settings.page_size, external_task_id)
+        for task in page:
+            if task.external_task_id == external_task_id:
+                return task
+        page_num = next_page(settings, page_num, page, settings.page_size)
+    return None
 
 
 def create_task(
