@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
 
@@ -41,7 +42,7 @@ from ._core import (
     next_page,
 )
 from ._downloads import download_image, save_images
-from ._exceptions import ConfigurationError, NotFoundError
+from ._exceptions import ConfigurationError, make_status_error
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy, wait_for
@@ -339,13 +340,14 @@ class _BaseClient:
         )
 
     def _lookup_plan(self, external_task_id: str, options: RequestOptions | None) -> Plan[Task]:
-        task = yield from find_by_external_id(self._settings_for(options), external_task_id)
+        settings = self._settings_for(options)
+        task = yield from find_by_external_id(settings, external_task_id)
         if task is None:
-            raise NotFoundError(
-                f"no task with external_task_id {external_task_id!r}",
-                status_code=404,
-                code=None,
-                request_id=None,
+            # Said as the service says a missing task, through the one mapping (and redaction).
+            raise make_status_error(
+                HTTPStatus.NOT_FOUND,
+                {"message": f"no task with external_task_id {external_task_id!r}"},
+                redact=(settings.api_key,),
             )
         return task
 

@@ -18,6 +18,7 @@ from kling_expand import (
     Ratios,
     RequestOptions,
     TaskStatus,
+    make_status_error,
 )
 from kling_spec import ExpandConstraints
 
@@ -204,6 +205,18 @@ def test_get_by_external_id_reads_no_more_pages_than_the_spec_allows(
     with pytest.raises(NotFoundError):
         client.get_by_external_id("order-7")
     assert route.call_count == list_parameters(spec)["pageNum"]["maximum"]
+
+
+def test_no_task_for_an_external_id_is_the_mapped_not_found_error(client, router):
+    # Given an id that happens to carry the key (pasted from the wrong place), and no task
+    router.get(CREATE_URL).respond(json={"code": 0, "message": "SUCCEED", "data": []})
+    with pytest.raises(NotFoundError) as caught:
+        client.get_by_external_id(f"order-{API_KEY}")
+    # Then the error is the one the mapping makes of a 404, the key masked as everywhere
+    expected = make_status_error(404, {"message": "no task with external_task_id 'order-***'"})
+    assert (caught.value.status_code, caught.value.code) == (404, None)
+    assert caught.value.body == expected.body and str(caught.value) == str(expected)
+    assert API_KEY not in str(caught.value)
 
 
 def test_get_by_external_id_can_use_the_get_path_instead(make_client, router, envelope):
