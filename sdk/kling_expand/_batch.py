@@ -34,6 +34,7 @@ from ._exceptions import (
     TaskFailedError,
 )
 from ._models import SavedImage, Task
+from ._polling import check_wait
 
 if TYPE_CHECKING:
     from ._client import AsyncKlingExpand, ExpandParams
@@ -179,6 +180,7 @@ async def expand_many(
     wait: dict[str, Any] = {k: v for k, v in options.items() if k in ("timeout", "poll_interval")}
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    check_wait(wait.get("timeout"), wait.get("poll_interval"))  # before any item is paid for
     batch = [item if isinstance(item, BatchItem) else BatchItem(item) for item in items]
     keys = [item.identity() for item in batch]
     if len(set(keys)) != len(keys):

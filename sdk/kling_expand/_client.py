@@ -45,7 +45,7 @@ from ._downloads import download_image, save_images
 from ._exceptions import ConfigurationError, make_status_error
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
 from ._models import ResultImage, SavedImage, Task
-from ._polling import PollPolicy, wait_for
+from ._polling import PollPolicy, check_wait, wait_for
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
 from ._transport import AsyncDriver, AsyncHTTP, SyncDriver, ThreadedHTTP
 
@@ -326,8 +326,10 @@ class _BaseClient:
     @staticmethod
     def _split(params: ExpandAndWaitParams) -> tuple[ExpandParams, WaitParams]:
         submit = {k: v for k, v in params.items() if k not in _WAIT_KEYS or k == "options"}
-        wait = {k: v for k, v in params.items() if k in _WAIT_KEYS}
-        return cast(ExpandParams, submit), cast(WaitParams, wait)
+        wait = cast(WaitParams, {k: v for k, v in params.items() if k in _WAIT_KEYS})
+        # Checked before the paid create, which a wait that cannot run would waste.
+        check_wait(wait.get("timeout"), wait.get("poll_interval"))
+        return cast(ExpandParams, submit), wait
 
     def _wait_plan(self, task_id: str, params: WaitParams) -> Plan[Task]:
         settings = self._settings_for(params.get("options"))

@@ -122,6 +122,15 @@ def test_bad_input_is_one_line_exit_2_and_nothing_is_sent(cli, router, args):
     assert not create.called
 
 
+@pytest.mark.parametrize(
+    "wait", [["--poll-interval", "0"], ["--poll-interval", "nan"], ["--wait-timeout", "-5"]]
+)
+def test_a_wait_that_cannot_be_honoured_is_exit_2_and_nothing_is_sent(cli, router, wait):
+    status, out, err = cli("run", "https://img.test/a.jpg", "--all", "0.1", *wait)
+    assert (status, out) == (2, "") and len(err.splitlines()) == 1
+    assert not router.calls
+
+
 def test_an_image_that_cannot_be_read_is_exit_2(cli, tmp_path):
     small = tmp_path / "small.jpg"
     Image.new("RGB", (100, 100)).save(small)

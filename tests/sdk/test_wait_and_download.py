@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import httpx
 import pytest
 
@@ -9,6 +11,7 @@ from kling_expand import (
     APIConnectionError,
     APITimeoutError,
     DownloadError,
+    InputValidationError,
     PollPolicy,
     RequestOptions,
     RetryPolicy,
@@ -69,6 +72,35 @@ def test_wait_raises_a_timeout_carrying_the_task_id_at_the_deadline(
     assert isinstance(caught.value, TimeoutError)
     # the last gap is cut short so the wait ends on the deadline, not after it
     assert clock.sleeps == [4, 6] and clock.now - start == 10
+
+
+BAD_WAITS = {
+    "interval-0": ({"poll_interval": 0}, "poll_interval"),
+    "interval-negative": ({"poll_interval": -1}, "poll_interval"),
+    "interval-nan": ({"poll_interval": math.nan}, "poll_interval"),
+    "interval-infinite": ({"poll_interval": math.inf}, "poll_interval"),
+    "timeout-negative": ({"timeout": -5}, "timeout"),
+    "timeout-nan": ({"timeout": math.nan}, "timeout"),
+}
+
+
+@pytest.mark.parametrize(("wait", "field"), BAD_WAITS.values(), ids=BAD_WAITS.keys())
+def test_expand_refuses_a_wait_it_cannot_honour_before_the_paid_create(client, router, wait, field):
+    create = router.post(CREATE_URL)
+    with pytest.raises(InputValidationError) as caught:
+        client.expand("https://img.test/a.jpg", up=0.2, **wait)
+    assert caught.value.field == field and repr(wait[field]) in str(caught.value)
+    assert not router.calls and not create.called
+
+
+@pytest.mark.parametrize(("wait", "field"), BAD_WAITS.values(), ids=BAD_WAITS.keys())
+def test_a_batch_refuses_a_wait_it_cannot_honour_before_anything_is_sent(
+    client, router, tmp_path, wait, field
+):
+    with pytest.raises(InputValidationError) as caught:
+        client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path, **wait)
+    assert caught.value.field == field
+    assert not router.calls and not (tmp_path / "journal.jsonl").exists()
 
 
 def test_a_failed_task_raises_with_the_services_reason(client, router, envelope):
