@@ -222,18 +222,44 @@ def canvas_geometry(
 
 
 def _parse_target(target: str | tuple[int, int] | Fraction) -> Fraction:
+    """The aspect asked for as an exact, positive fraction; anything else is refused.
+
+    >>> _parse_target("16:9"), _parse_target((4, 3))
+    (Fraction(16, 9), Fraction(4, 3))
+    >>> _parse_target("16:0")
+    Traceback (most recent call last):
+    ...
+    kling_expand._exceptions.InputValidationError: aspect must be W:H with W and H above 0 (for example 16:9), got '16:0'
+    """  # noqa: E501 - a doctest's expected output is one line
+    try:
+        value = _as_fraction(target)
+    except (ArithmeticError, TypeError, ValueError, IndexError):
+        value = None
+    if value is None or value <= 0:
+        raise _invalid(
+            "aspect", f"aspect must be W:H with W and H above 0 (for example 16:9), got {target!r}"
+        )
+    return value
+
+
+def _as_fraction(target: str | tuple[int, int] | Fraction) -> Fraction | None:
     if isinstance(target, Fraction):
         return target
     if isinstance(target, tuple):
-        return Fraction(target[0], target[1])
+        width, height = target
+        return Fraction(width, height)
     for separator in (":", "x", "/"):
         if separator in target:
             left, _, right = target.partition(separator)
-            try:
-                return Fraction(left.strip()) / Fraction(right.strip())
-            except (ValueError, ZeroDivisionError):
-                break
-    raise ValueError(f"aspect {target!r} is not of the form W:H (for example 16:9)")
+            return Fraction(left.strip()) / Fraction(right.strip())
+    return None
+
+
+def _anchor_shares(anchor: str) -> tuple[float, float]:
+    """(share of the horizontal growth on the left, share of the vertical growth above)."""
+    if anchor not in _ANCHORS:
+        raise _invalid("anchor", f"anchor must be one of {', '.join(_ANCHORS)}, got {anchor!r}")
+    return _ANCHORS[anchor]
 
 
 def _floor(value: float) -> float:
@@ -275,13 +301,22 @@ def ratios_for_aspect(
     Ratios(up=0.0, down=0.0, left=0.5, right=0.5)
     """
     c = constraints or ExpandConstraints.from_spec()
-    if anchor not in _ANCHORS:
-        raise ValueError(f"anchor must be one of {', '.join(_ANCHORS)}, got {anchor!r}")
-    width, height = _size_of(image, c)
+    share_x, share_y = _anchor_shares(anchor)
     target = _parse_target(aspect)
-    share_x, share_y = _ANCHORS[anchor]
+    width, height = _size_of(image, c)
+    unreachable = _invalid(
+        "aspect",
+        f"aspect {_aspect_text(aspect, target)} cannot be reached from "
+        f"{width}x{height} px with anchor {anchor} within the ratio bounds and "
+        f"max_area_factor {c.max_area_factor:g}",
+    )
     # Canvas = (fx * w, fy * h) with fx * w / (fy * h) = target, so fx = k * fy.
-    k = float(target) * height / width
+    try:
+        k = float(target * height / width)
+    except OverflowError:  # an aspect past float range is past every bound too
+        raise unreachable from None
+    if not 0 < k < math.inf:  # ... and so is one too close to 0 to be a float
+        raise unreachable
     (up_f, down_f), (left_f, right_f) = c.vertical_fields, c.horizontal_fields
     fy_low = max(1.0, 1 / k)
     fy_caps = [
@@ -291,12 +326,7 @@ def ratios_for_aspect(
     ]
     fy_high = min(fy_caps)
     if fy_high + 1e-9 < fy_low:
-        raise _invalid(
-            "aspect",
-            f"aspect {target.numerator}:{target.denominator} cannot be reached from "
-            f"{width}x{height} px with anchor {anchor} within the ratio bounds and "
-            f"max_area_factor {c.max_area_factor:g}",
-        )
+        raise unreachable
     fy = fy_low if fill == "min" else max(fy_low, fy_high)
     fx = k * fy
     grow_x, grow_y = max(0.0, fx - 1), max(0.0, fy - 1)
@@ -309,6 +339,13 @@ def ratios_for_aspect(
     if not c.area_ok(ratios.as_fields(c)):  # pragma: no cover - flooring keeps it inside
         raise _invalid("expansion", "computed ratios exceed max_area_factor")
     return ratios
+
+
+def _aspect_text(aspect: str | tuple[int, int] | Fraction, target: Fraction) -> str:
+    """The aspect as the caller wrote it when that was text, else as W:H."""
+    if isinstance(aspect, str):
+        return aspect.strip()
+    return f"{target.numerator}:{target.denominator}"
 
 
 def _growth_cap(max_first: float, max_second: float, share_first: float) -> float:
@@ -339,7 +376,7 @@ def ratios_for_canvas(
         raise _invalid(
             "canvas", f"canvas {canvas[0]}x{canvas[1]} is smaller than the image {width}x{height}"
         )
-    share_x, share_y = _ANCHORS[anchor]
+    share_x, share_y = _anchor_shares(anchor)
     grow_x, grow_y = canvas[0] / width - 1, canvas[1] / height - 1
     ratios = Ratios(
         up=grow_y * share_y,

@@ -131,6 +131,14 @@ def test_a_wait_that_cannot_be_honoured_is_exit_2_and_nothing_is_sent(cli, route
     assert not router.calls
 
 
+@pytest.mark.parametrize("aspect", ["0:9", "-16:9", "1e400:1", "nan:1", "16:0"])
+def test_an_aspect_that_cannot_be_used_is_one_line_exit_2_and_nothing_is_sent(cli, router, aspect):
+    status, out, err = cli("run", str(sample_photo_path()), f"--aspect={aspect}")
+    assert (status, out) == (2, "") and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and "aspect" in err and aspect in err
+    assert not router.calls
+
+
 def test_an_image_that_cannot_be_read_is_exit_2(cli, tmp_path):
     small = tmp_path / "small.jpg"
     Image.new("RGB", (100, 100)).save(small)

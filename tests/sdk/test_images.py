@@ -183,6 +183,37 @@ def test_an_aspect_out_of_reach_is_refused_naming_it():
     assert caught.value.field == "aspect"
 
 
+NOT_ASPECTS = ["0:9", "-16:9", "16:0", "nan:1", "inf:1", "16", "16:9:1", "", (16, 0), (-4, 3)]
+
+
+@pytest.mark.parametrize("aspect", NOT_ASPECTS, ids=repr)
+def test_an_aspect_that_is_not_two_positive_numbers_is_an_input_error_naming_it(aspect):
+    with pytest.raises(InputValidationError) as caught:
+        ratios_for_aspect((1000, 1000), aspect)
+    assert caught.value.field == "aspect" and repr(aspect) in str(caught.value)
+
+
+@pytest.mark.parametrize("aspect", ["1e400:1", "1:1e400", "1e-400:1"])
+def test_an_aspect_beyond_float_range_is_out_of_reach_not_a_crash(aspect):
+    with pytest.raises(InputValidationError, match="cannot be reached") as caught:
+        ratios_for_aspect((1000, 1000), aspect)
+    assert caught.value.field == "aspect" and aspect in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "helper",
+    [
+        lambda anchor: ratios_for_aspect((1000, 1000), "16:9", anchor=anchor),
+        lambda anchor: ratios_for_canvas((1000, 1000), (1200, 1000), anchor=anchor),
+    ],
+    ids=["aspect", "canvas"],
+)
+def test_an_unknown_anchor_is_an_input_error_naming_it(helper):
+    with pytest.raises(InputValidationError) as caught:
+        helper("middle")
+    assert caught.value.field == "anchor" and "'middle'" in str(caught.value)
+
+
 def test_ratios_for_aspect_reads_the_size_of_a_real_image(make_image):
     assert ratios_for_aspect(make_image(800, 600), "16:9", fill="min") == ratios_for_aspect(
         (800, 600), "16:9", fill="min"
