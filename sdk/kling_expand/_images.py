@@ -131,9 +131,11 @@ def _from_path(path: Path, constraints: ExpandConstraints) -> bytes:
 def prepare_image(image: ImageInput, constraints: ExpandConstraints | None = None) -> PreparedImage:
     """What to send for ``image``; the image's own limits are checked where its bytes are known.
 
-    Text is a URL when it starts with ``http://`` or ``https://``, a file when
-    such a file exists, otherwise base64 (a ``data:`` prefix is dropped, since
-    the service refuses one).
+    Text is a URL when it starts with ``http://`` or ``https://`` (in any case;
+    the scheme is sent in lower case), a file when such a file exists, otherwise
+    base64 (a ``data:`` prefix and any white space, such as line breaks, are
+    dropped, since the service refuses them). Text that reads as a file name but
+    names no file is refused as such.
 
     >>> prepare_image("https://example.com/photo.jpg").wire
     'https://example.com/photo.jpg'
@@ -157,22 +159,81 @@ def prepare_image(image: ImageInput, constraints: ExpandConstraints | None = Non
     return prepared
 
 
+# Text this long is never taken for a file name.
+_MAX_PATH_TEXT = 4096
+
+
+def url_of(text: str) -> str | None:
+    """``text`` as the http(s) URL it is, its scheme in lower case (``HTTPS://`` is one
+    too: schemes are case-insensitive, and the service expects them lower), else None.
+
+    >>> url_of("HTTPS://example.com/A.jpg"), url_of("photo.jpg")
+    ('https://example.com/A.jpg', None)
+    """
+    scheme, separator, rest = text.partition("://")
+    candidate = f"{scheme.lower()}{separator}{rest}"
+    return candidate if separator and is_image_url(candidate) else None
+
+
+def file_of(text: str) -> Path | None:
+    """The existing file ``text`` names, or None (URLs, base64 and data: URIs name none)."""
+    if len(text) >= _MAX_PATH_TEXT or text[:5].lower() == "data:":
+        return None
+    try:
+        candidate = Path(text)
+        return candidate if candidate.is_file() else None
+    except OSError:  # a name the system cannot even look up (too long, say)
+        return None
+
+
+def _missing_file(text: str) -> str | None:
+    """Why ``text``, which is no URL, no file and no image in base64, reads as a file
+    name; else None.
+
+    It does when it names something that is not a file, has a ``.`` or ``\\`` (base64
+    has neither), or sits in a folder that exists.
+    """
+    if len(text) >= _MAX_PATH_TEXT or "\n" in text or text[:5].lower() == "data:":
+        return None
+    try:
+        path = Path(text)
+        if path.exists():
+            return f"{text} is not a file"
+        if "." in text or "\\" in text or (path.parent != Path() and path.parent.is_dir()):
+            return f"the file {text} does not exist"
+    except OSError:
+        return None
+    return None
+
+
 def _from_text(text: str, constraints: ExpandConstraints) -> PreparedImage:
     field = constraints.image_field
-    if is_image_url(text):
-        return PreparedImage(text, None, None)
-    if len(text) < 4096 and not text.startswith("data:"):
-        try:
-            candidate = Path(text)
-            if candidate.is_file():
-                return _from_bytes(_from_path(candidate, constraints), constraints)
-        except OSError:
-            pass
+    url = url_of(text)
+    if url is not None:
+        return PreparedImage(url, None, None)
+    path = file_of(text)
+    if path is not None:
+        return _from_bytes(_from_path(path, constraints), constraints)
+    try:
+        return _from_base64(text, constraints)
+    except InputValidationError as exc:
+        # Not an image in base64: if it reads as a file name, that is what went wrong.
+        missing = _missing_file(text)
+        if missing is None:
+            raise
+        raise _invalid(field, missing) from exc
+
+
+def _from_base64(text: str, constraints: ExpandConstraints) -> PreparedImage:
+    field = constraints.image_field
     if text[:5].lower() == "data:":
         _, comma, rest = text.partition(",")
         if not comma:
             raise _invalid(field, "a data: URI without a comma carries no data")
         text = rest
+    # Base64 wrapped over lines (as `base64` and most encoders print it) is the same
+    # base64 without the white space, which is what the service takes.
+    text = "".join(text.split())
     try:
         data = decode_image_field(text, constraints)
     except RequestInvalid as exc:

@@ -71,6 +71,17 @@ def test_submit_sends_a_url_as_is_and_invents_an_external_task_id(client, router
     assert "n" not in body and "prompt" not in body
 
 
+def test_submit_sends_a_capitalised_url_and_wrapped_base64_as_the_service_takes_them(
+    client, router, envelope, make_image
+):
+    route = router.post(CREATE_URL).respond(json=envelope())
+    data = make_image(400, 300)
+    client.submit("HTTPS://img.test/Photo.jpg", up=0.2)
+    client.submit(base64.encodebytes(data).decode(), up=0.2)
+    sent = [json.loads(call.request.content)["image"] for call in route.calls]
+    assert sent == ["https://img.test/Photo.jpg", base64.b64encode(data).decode()]
+
+
 def test_two_submits_never_share_an_invented_external_task_id(client, router, envelope):
     route = router.post(CREATE_URL).respond(json=envelope())
     client.submit("https://img.test/a.jpg", up=0.1)
