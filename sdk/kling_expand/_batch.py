@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
 
+from PIL import Image
+
 from ._downloads import saved_file
 from ._exceptions import (
     InputValidationError,
@@ -33,7 +35,9 @@ from ._exceptions import (
     PolicyError,
     TaskFailedError,
 )
+from ._images import file_of, url_of
 from ._models import SavedImage, Task
+from ._polling import check_wait
 
 if TYPE_CHECKING:
     from ._client import AsyncKlingExpand, ExpandParams
@@ -47,8 +51,11 @@ class BatchItem:
     """One image of a batch, with its own request parameters.
 
     ``key`` identifies the item across runs; it names the item in the journal.
-    The default is the path or URL (or a hash of the bytes) plus a digest of
-    the parameters, so the same image asked for differently is a new item.
+    The default is the image's source plus a digest of the parameters, so the
+    same image asked for differently is a new item. The source is what stays
+    the same however the image is spelled: a file's resolved absolute path
+    (``./a.jpg`` and ``/abs/a.jpg`` are one item), a URL with its scheme in lower
+    case, and a hash of the content for bytes, a PIL image or base64 text.
     """
 
     image: ImageInput
@@ -58,15 +65,44 @@ class BatchItem:
     def identity(self) -> str:
         if self.key:
             return self.key
-        if isinstance(self.image, str | os.PathLike):
-            source = os.fspath(self.image)
-        elif isinstance(self.image, bytes):
-            source = "sha256:" + hashlib.sha256(self.image).hexdigest()
-        else:
-            raise ValueError("give a key= for an image that is neither a path, a URL nor bytes")
+        return f"{_source_of(self.image)}#{self._params_digest()}"
+
+    def legacy_identity(self) -> str | None:
+        """The key journals written before sources were resolved gave this item, if other.
+
+        Then a path or text was keyed as spelled, so a rerun spelled the same way
+        still finds its steps.
+        """
+        if self.key or not isinstance(self.image, str | os.PathLike):
+            return None
+        legacy = f"{os.fspath(self.image)}#{self._params_digest()}"
+        return legacy if legacy != self.identity() else None
+
+    def _params_digest(self) -> str:
         asked = {k: v for k, v in self.params.items() if k not in ("options", "external_task_id")}
         digest = hashlib.sha256(json.dumps(asked, sort_keys=True, default=repr).encode())
-        return f"{source}#{digest.hexdigest()[:12]}"
+        return digest.hexdigest()[:12]
+
+
+def _source_of(image: ImageInput) -> str:
+    """What names ``image`` in a key, however it was spelled (see :class:`BatchItem`)."""
+    if isinstance(image, bytes | bytearray | memoryview):
+        return "sha256:" + hashlib.sha256(image).hexdigest()
+    if isinstance(image, Image.Image):
+        pixels = hashlib.sha256(f"{image.mode} {image.width}x{image.height} ".encode())
+        pixels.update(image.tobytes())
+        return "pixels-sha256:" + pixels.hexdigest()
+    if isinstance(image, os.PathLike):
+        return str(Path(image).resolve())
+    text = image.strip()
+    url = url_of(text)
+    if url is not None:
+        return url
+    path = file_of(text)
+    if path is not None:
+        return str(path.resolve())
+    # base64 (or text no file answers to): its content, wrapped over lines or not
+    return "text-sha256:" + hashlib.sha256("".join(text.split()).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -137,6 +173,11 @@ class Journal:
         elif kind == "failed":
             entry.failed = str(event.get("error", "failed"))
 
+    def adopt(self, key: str, legacy: str | None) -> None:
+        """Let ``key`` carry on from the steps recorded under ``legacy``, when it has none."""
+        if key not in self.entries and legacy is not None and legacy in self.entries:
+            self.entries[key] = self.entries[legacy]
+
     def record(self, key: str, event: str, **data: Any) -> None:
         line = {"event": event, "key": key, **data}
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,12 +220,18 @@ async def expand_many(
     wait: dict[str, Any] = {k: v for k, v in options.items() if k in ("timeout", "poll_interval")}
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    check_wait(wait.get("timeout"), wait.get("poll_interval"))  # before any item is paid for
     batch = [item if isinstance(item, BatchItem) else BatchItem(item) for item in items]
     keys = [item.identity() for item in batch]
     if len(set(keys)) != len(keys):
-        raise ValueError("two batch items share a key: give each a distinct key=")
+        raise ValueError(
+            "two batch items share a key (the same image asked for the same way): "
+            "give each a distinct key= to expand it twice"
+        )
     directory = Path(out_dir)
     log = Journal(Path(journal) if journal is not None else directory / "journal.jsonl")
+    for item, key in zip(batch, keys, strict=True):
+        log.adopt(key, item.legacy_identity())
     gate = asyncio.Semaphore(concurrency)
     runner = _ItemRunner(client, log, directory, on_event or (lambda event: None), wait)
 

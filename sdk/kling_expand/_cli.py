@@ -17,8 +17,10 @@ The key comes from ``COMETAPI_KEY`` (or ``--api-key-env NAME``), the service fro
 
 Exit codes (:data:`EXIT_CODES`): 0 done; 1 unexpected error; 2 bad usage or
 input (caught before anything was sent); 3 the service refused (an API error);
-4 no answer (connection or timeout); 5 a task failed; 6 the wait's deadline
-passed; 7 a result could not be downloaded; 130 interrupted.
+4 no answer from the API (connection or timeout); 5 a task failed; 6 the wait's
+deadline passed; 7 a result could not be downloaded (an HTTP error, also one
+retried until the retries ran out, or no answer from the image host); 130
+interrupted.
 """
 
 from __future__ import annotations

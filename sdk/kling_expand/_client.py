@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
 
@@ -38,12 +39,13 @@ from ._core import (
     find_by_external_id,
     get_task,
     list_page,
+    next_page,
 )
 from ._downloads import download_image, save_images
-from ._exceptions import ConfigurationError, NotFoundError
+from ._exceptions import ConfigurationError, make_status_error
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
 from ._models import ResultImage, SavedImage, Task
-from ._polling import PollPolicy, wait_for
+from ._polling import PollPolicy, check_wait, wait_for
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
 from ._transport import AsyncDriver, AsyncHTTP, SyncDriver, ThreadedHTTP
 
@@ -208,7 +210,7 @@ class _BaseClient:
             for name in ("new_external_id", "download_max_bytes")
             if name in config
         }
-        self._page_size, self._max_page = _list_defaults(resolved_spec)
+        page_size, max_page = _list_defaults(resolved_spec)
         self._settings = Settings(
             api_key=_resolve_key(config.get("api_key")),
             base_url=url,
@@ -221,7 +223,8 @@ class _BaseClient:
             rand=config.get("rand") or default_rand,
             constraints=config.get("constraints") or ExpandConstraints.from_spec(spec),
             lookup=external_id_lookup,
-            page_size=self._page_size,
+            page_size=page_size,
+            max_page=max_page,
             **extra,
         )
 
@@ -323,8 +326,10 @@ class _BaseClient:
     @staticmethod
     def _split(params: ExpandAndWaitParams) -> tuple[ExpandParams, WaitParams]:
         submit = {k: v for k, v in params.items() if k not in _WAIT_KEYS or k == "options"}
-        wait = {k: v for k, v in params.items() if k in _WAIT_KEYS}
-        return cast(ExpandParams, submit), cast(WaitParams, wait)
+        wait = cast(WaitParams, {k: v for k, v in params.items() if k in _WAIT_KEYS})
+        # Checked before the paid create, which a wait that cannot run would waste.
+        check_wait(wait.get("timeout"), wait.get("poll_interval"))
+        return cast(ExpandParams, submit), wait
 
     def _wait_plan(self, task_id: str, params: WaitParams) -> Plan[Task]:
         settings = self._settings_for(params.get("options"))
@@ -337,13 +342,14 @@ class _BaseClient:
         )
 
     def _lookup_plan(self, external_task_id: str, options: RequestOptions | None) -> Plan[Task]:
-        task = yield from find_by_external_id(self._settings_for(options), external_task_id)
+        settings = self._settings_for(options)
+        task = yield from find_by_external_id(settings, external_task_id)
         if task is None:
-            raise NotFoundError(
-                f"no task with external_task_id {external_task_id!r}",
-                status_code=404,
-                code=None,
-                request_id=None,
+            # Said as the service says a missing task, through the one mapping (and redaction).
+            raise make_status_error(
+                HTTPStatus.NOT_FOUND,
+                {"message": f"no task with external_task_id {external_task_id!r}"},
+                redact=(settings.api_key,),
             )
         return task
 
@@ -351,12 +357,6 @@ class _BaseClient:
         self, task: Task, directory: str | os.PathLike[str], options: SaveOptions
     ) -> Plan[list[SavedImage]]:
         return save_images(self._settings, task, Path(directory), **options)
-
-    def _next_page(self, page_num: int, page: list[Task], page_size: int) -> int | None:
-        """The page after ``page_num``, or None when ``page`` was the last one."""
-        if len(page) < page_size or page_num >= self._max_page:
-            return None
-        return page_num + 1
 
 
 @dataclass(frozen=True)
@@ -471,13 +471,13 @@ class KlingExpand(_BaseClient):
         self, *, page_size: int | None = None, options: RequestOptions | None = None
     ) -> Iterator[Task]:
         """Every task of the account, newest first, fetching pages as you iterate."""
-        size = page_size or self._page_size
         settings = self._settings_for(options)
+        size = page_size or settings.page_size
         page_num: int | None = 1
         while page_num is not None:
             page = self._driver.run(list_page(settings, page_num, size))
             yield from page
-            page_num = self._next_page(page_num, page, size)
+            page_num = next_page(settings, page_num, page, size)
 
     def wait(self, task_id: str, **params: Unpack[WaitParams]) -> Task:
         """Poll until the task succeeds; raise if it fails or the deadline passes."""
@@ -571,7 +571,6 @@ class AsyncKlingExpand(_BaseClient):
         """A client with ``source``'s settings, sending through ``http``."""
         twin = object.__new__(cls)
         twin._settings = source._settings
-        twin._page_size, twin._max_page = source._page_size, source._max_page
         twin._driver = AsyncDriver(source._settings, http)
         twin._owns_http = owns_http
         return twin
@@ -591,14 +590,14 @@ class AsyncKlingExpand(_BaseClient):
     async def list(
         self, *, page_size: int | None = None, options: RequestOptions | None = None
     ) -> AsyncIterator[Task]:
-        size = page_size or self._page_size
         settings = self._settings_for(options)
+        size = page_size or settings.page_size
         page_num: int | None = 1
         while page_num is not None:
             page = await self._driver.run(list_page(settings, page_num, size))
             for task in page:
                 yield task
-            page_num = self._next_page(page_num, page, size)
+            page_num = next_page(settings, page_num, page, size)
 
     async def wait(self, task_id: str, **params: Unpack[WaitParams]) -> Task:
         return await self._driver.run(self._wait_plan(task_id, params))

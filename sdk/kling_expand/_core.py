@@ -34,7 +34,13 @@ from kling_expand_api.models import (
 from kling_expand_api.types import UNSET
 from kling_spec import ExpandConstraints
 
-from ._exceptions import InvalidRequestError, KlingError, NotFoundError, make_status_error
+from ._exceptions import (
+    APIStatusError,
+    InvalidRequestError,
+    KlingError,
+    NotFoundError,
+    make_status_error,
+)
 from ._models import Task
 from ._retry import Clock, RetryPolicy, outcome_unknown, parse_retry_after, should_retry
 
@@ -82,10 +88,16 @@ class Fetch:
 
 @dataclass(frozen=True)
 class Fetched:
+    """A download's answer: status, headers, the body read (empty when ``too_large``)."""
+
     status_code: int
-    content_type: str
+    headers: httpx.Headers
     content: bytes
     too_large: bool
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("content-type", ""))
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class Settings:
     rand: Callable[[], float]
     constraints: ExpandConstraints = field(repr=False)
     page_size: int  # the list operation's pageSize default, read from the spec
+    max_page: int  # the list operation's largest pageNum, read from the spec
     lookup: LookupMode = "list"
     new_external_id: Callable[[], str] = field(default=lambda: f"kx-{uuid.uuid4().hex}")
     download_max_bytes: int = 64 * 1024 * 1024
@@ -143,12 +156,15 @@ def as_timeout(value: float | httpx.Timeout) -> httpx.Timeout:
 # --- answers into models or errors --------------------------------------------
 
 
-def error_of(exchange: Exchange, settings: Settings) -> KlingError:
-    """The typed error for an answer that is not a success."""
-    retry_after = parse_retry_after(exchange.headers.get("retry-after"))
+def error_of(answer: Exchange | Fetched, settings: Settings) -> APIStatusError:
+    """The typed error for an answer (the API's, or a download's) that is not a success.
+
+    Its ``retry_after`` is the answer's ``Retry-After``, which ``retrying`` waits for.
+    """
+    retry_after = parse_retry_after(answer.headers.get("retry-after"))
     return make_status_error(
-        exchange.status_code,
-        exchange.content,
+        answer.status_code,
+        answer.content,
         retry_after=retry_after,
         redact=(settings.api_key,),
     )
@@ -242,17 +258,34 @@ def list_page(
     return (yield from retrying(settings, lambda: _call(settings, call, tasks_of), call.label))
 
 
+def next_page(settings: Settings, page_num: int, page: list[Task], page_size: int) -> int | None:
+    """The page after ``page_num``, or None when ``page`` was the last one (short, or the
+    spec's largest page number)."""
+    if len(page) < page_size or page_num >= settings.max_page:
+        return None
+    return page_num + 1
+
+
 def find_by_external_id(settings: Settings, external_task_id: str) -> Plan[Task | None]:
-    """The task created with ``external_task_id``, or None if there is none (yet)."""
+    """The task created with ``external_task_id``, or None if there is none (yet).
+
+    A server that ignores the list filter returns other tasks too: the id is matched
+    here, page after page, until found or the pages run out (at most the spec's
+    largest page number).
+    """
     if settings.lookup == "path":
         try:
             return (yield from get_task(settings, external_task_id))
         except NotFoundError:
             return None
-    page = yield from list_page(settings, 1, settings.page_size, external_task_id)
-    # A server that ignores the filter returns other tasks too: match the id ourselves.
-    matches = [task for task in page if task.external_task_id == external_task_id]
-    return matches[0] if matches else None
+    page_num: int | None = 1
+    while page_num is not None:
+        page = yield from list_page(settings, page_num, settings.page_size, external_task_id)
+        for task in page:
+            if task.external_task_id == external_task_id:
+                return task
+        page_num = next_page(settings, page_num, page, settings.page_size)
+    return None
 
 
 def create_task(
@@ -262,9 +295,11 @@ def create_task(
 
     The body always carries an ``external_task_id``. After a failure that leaves
     open whether the service created the task (a timeout, a dropped connection,
-    a 5xx) the task is looked up by that id; only when it is certainly absent is
-    the request sent again. ``may_exist`` says an earlier attempt (say, before a
-    crash) may already have created it, so a refusal is checked the same way.
+    a 5xx, a success whose body cannot be read) the task is looked up by that id;
+    only when it is certainly absent is the request sent again, and only if the
+    failure is one worth retrying (else it is raised). ``may_exist`` says an
+    earlier attempt (say, before a crash) may already have created it, so a
+    refusal is checked the same way.
     """
     external_task_id = body.external_task_id
     if not isinstance(external_task_id, str) or not external_task_id:

@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ._core import Fetch, Fetched, Plan, Settings, retrying
-from ._exceptions import DownloadError, make_status_error
+from ._core import Fetch, Fetched, Plan, Settings, error_of, retrying
+from ._exceptions import DownloadError, KlingError
 from ._models import ResultImage, SavedImage, Task
 
 IMAGE_SUFFIXES = {
@@ -28,7 +28,7 @@ IMAGE_SUFFIXES = {
 def _checked_download(settings: Settings, url: str, max_bytes: int) -> Plan[Fetched]:
     fetched: Fetched = yield Fetch(url, max_bytes, settings.call_timeout)
     if fetched.status_code >= 400:
-        error = make_status_error(fetched.status_code, fetched.content, redact=(settings.api_key,))
+        error = error_of(fetched, settings)
         if error.retryable:
             raise error
         raise DownloadError(
@@ -42,12 +42,24 @@ def _checked_download(settings: Settings, url: str, max_bytes: int) -> Plan[Fetc
 def download_image(
     settings: Settings, image: ResultImage, *, watermarked: bool = False
 ) -> Plan[tuple[bytes, str]]:
-    """Fetch one result image; check it is an image of the type announced and not too big."""
+    """Fetch one result image; check it is an image of the type announced and not too big.
+
+    Every way this fails is a :class:`DownloadError`: an HTTP error, also one still
+    passing when the retries ran out (a host that keeps answering 5xx), and no
+    answer at all; the error met last is its ``__cause__``.
+    """
     url = image.watermark_url if watermarked and image.watermark_url else image.url
     max_bytes = settings.download_max_bytes
-    fetched = yield from retrying(
-        settings, lambda: _checked_download(settings, url, max_bytes), f"download {url}"
-    )
+    try:
+        fetched = yield from retrying(
+            settings, lambda: _checked_download(settings, url, max_bytes), f"download {url}"
+        )
+    except DownloadError:
+        raise
+    except KlingError as error:
+        raise DownloadError(
+            f"downloading {url} failed: {error}", url=url, status_code=error.status_code
+        ) from error
     content_type = fetched.content_type.split(";")[0].strip().lower()
     if fetched.too_large:
         raise DownloadError(f"{url} is larger than {max_bytes} bytes", url=url)

@@ -131,9 +131,11 @@ def _from_path(path: Path, constraints: ExpandConstraints) -> bytes:
 def prepare_image(image: ImageInput, constraints: ExpandConstraints | None = None) -> PreparedImage:
     """What to send for ``image``; the image's own limits are checked where its bytes are known.
 
-    Text is a URL when it starts with ``http://`` or ``https://``, a file when
-    such a file exists, otherwise base64 (a ``data:`` prefix is dropped, since
-    the service refuses one).
+    Text is a URL when it starts with ``http://`` or ``https://`` (in any case;
+    the scheme is sent in lower case), a file when such a file exists, otherwise
+    base64 (a ``data:`` prefix and any white space, such as line breaks, are
+    dropped, since the service refuses them). Text that reads as a file name but
+    names no file is refused as such.
 
     >>> prepare_image("https://example.com/photo.jpg").wire
     'https://example.com/photo.jpg'
@@ -157,22 +159,81 @@ def prepare_image(image: ImageInput, constraints: ExpandConstraints | None = Non
     return prepared
 
 
+# Text this long is never taken for a file name.
+_MAX_PATH_TEXT = 4096
+
+
+def url_of(text: str) -> str | None:
+    """``text`` as the http(s) URL it is, its scheme in lower case (``HTTPS://`` is one
+    too: schemes are case-insensitive, and the service expects them lower), else None.
+
+    >>> url_of("HTTPS://example.com/A.jpg"), url_of("photo.jpg")
+    ('https://example.com/A.jpg', None)
+    """
+    scheme, separator, rest = text.partition("://")
+    candidate = f"{scheme.lower()}{separator}{rest}"
+    return candidate if separator and is_image_url(candidate) else None
+
+
+def file_of(text: str) -> Path | None:
+    """The existing file ``text`` names, or None (URLs, base64 and data: URIs name none)."""
+    if len(text) >= _MAX_PATH_TEXT or text[:5].lower() == "data:":
+        return None
+    try:
+        candidate = Path(text)
+        return candidate if candidate.is_file() else None
+    except OSError:  # a name the system cannot even look up (too long, say)
+        return None
+
+
+def _missing_file(text: str) -> str | None:
+    """Why ``text``, which is no URL, no file and no image in base64, reads as a file
+    name; else None.
+
+    It does when it names something that is not a file, has a ``.`` or ``\\`` (base64
+    has neither), or sits in a folder that exists.
+    """
+    if len(text) >= _MAX_PATH_TEXT or "\n" in text or text[:5].lower() == "data:":
+        return None
+    try:
+        path = Path(text)
+        if path.exists():
+            return f"{text} is not a file"
+        if "." in text or "\\" in text or (path.parent != Path() and path.parent.is_dir()):
+            return f"the file {text} does not exist"
+    except OSError:
+        return None
+    return None
+
+
 def _from_text(text: str, constraints: ExpandConstraints) -> PreparedImage:
     field = constraints.image_field
-    if is_image_url(text):
-        return PreparedImage(text, None, None)
-    if len(text) < 4096 and not text.startswith("data:"):
-        try:
-            candidate = Path(text)
-            if candidate.is_file():
-                return _from_bytes(_from_path(candidate, constraints), constraints)
-        except OSError:
-            pass
+    url = url_of(text)
+    if url is not None:
+        return PreparedImage(url, None, None)
+    path = file_of(text)
+    if path is not None:
+        return _from_bytes(_from_path(path, constraints), constraints)
+    try:
+        return _from_base64(text, constraints)
+    except InputValidationError as exc:
+        # Not an image in base64: if it reads as a file name, that is what went wrong.
+        missing = _missing_file(text)
+        if missing is None:
+            raise
+        raise _invalid(field, missing) from exc
+
+
+def _from_base64(text: str, constraints: ExpandConstraints) -> PreparedImage:
+    field = constraints.image_field
     if text[:5].lower() == "data:":
         _, comma, rest = text.partition(",")
         if not comma:
             raise _invalid(field, "a data: URI without a comma carries no data")
         text = rest
+    # Base64 wrapped over lines (as `base64` and most encoders print it) is the same
+    # base64 without the white space, which is what the service takes.
+    text = "".join(text.split())
     try:
         data = decode_image_field(text, constraints)
     except RequestInvalid as exc:
@@ -222,18 +283,44 @@ def canvas_geometry(
 
 
 def _parse_target(target: str | tuple[int, int] | Fraction) -> Fraction:
+    """The aspect asked for as an exact, positive fraction; anything else is refused.
+
+    >>> _parse_target("16:9"), _parse_target((4, 3))
+    (Fraction(16, 9), Fraction(4, 3))
+    >>> _parse_target("16:0")
+    Traceback (most recent call last):
+    ...
+    kling_expand._exceptions.InputValidationError: aspect must be W:H with W and H above 0 (for example 16:9), got '16:0'
+    """  # noqa: E501 - a doctest's expected output is one line
+    try:
+        value = _as_fraction(target)
+    except (ArithmeticError, TypeError, ValueError, IndexError):
+        value = None
+    if value is None or value <= 0:
+        raise _invalid(
+            "aspect", f"aspect must be W:H with W and H above 0 (for example 16:9), got {target!r}"
+        )
+    return value
+
+
+def _as_fraction(target: str | tuple[int, int] | Fraction) -> Fraction | None:
     if isinstance(target, Fraction):
         return target
     if isinstance(target, tuple):
-        return Fraction(target[0], target[1])
+        width, height = target
+        return Fraction(width, height)
     for separator in (":", "x", "/"):
         if separator in target:
             left, _, right = target.partition(separator)
-            try:
-                return Fraction(left.strip()) / Fraction(right.strip())
-            except (ValueError, ZeroDivisionError):
-                break
-    raise ValueError(f"aspect {target!r} is not of the form W:H (for example 16:9)")
+            return Fraction(left.strip()) / Fraction(right.strip())
+    return None
+
+
+def _anchor_shares(anchor: str) -> tuple[float, float]:
+    """(share of the horizontal growth on the left, share of the vertical growth above)."""
+    if anchor not in _ANCHORS:
+        raise _invalid("anchor", f"anchor must be one of {', '.join(_ANCHORS)}, got {anchor!r}")
+    return _ANCHORS[anchor]
 
 
 def _floor(value: float) -> float:
@@ -275,13 +362,22 @@ def ratios_for_aspect(
     Ratios(up=0.0, down=0.0, left=0.5, right=0.5)
     """
     c = constraints or ExpandConstraints.from_spec()
-    if anchor not in _ANCHORS:
-        raise ValueError(f"anchor must be one of {', '.join(_ANCHORS)}, got {anchor!r}")
-    width, height = _size_of(image, c)
+    share_x, share_y = _anchor_shares(anchor)
     target = _parse_target(aspect)
-    share_x, share_y = _ANCHORS[anchor]
+    width, height = _size_of(image, c)
+    unreachable = _invalid(
+        "aspect",
+        f"aspect {_aspect_text(aspect, target)} cannot be reached from "
+        f"{width}x{height} px with anchor {anchor} within the ratio bounds and "
+        f"max_area_factor {c.max_area_factor:g}",
+    )
     # Canvas = (fx * w, fy * h) with fx * w / (fy * h) = target, so fx = k * fy.
-    k = float(target) * height / width
+    try:
+        k = float(target * height / width)
+    except OverflowError:  # an aspect past float range is past every bound too
+        raise unreachable from None
+    if not 0 < k < math.inf:  # ... and so is one too close to 0 to be a float
+        raise unreachable
     (up_f, down_f), (left_f, right_f) = c.vertical_fields, c.horizontal_fields
     fy_low = max(1.0, 1 / k)
     fy_caps = [
@@ -291,12 +387,7 @@ def ratios_for_aspect(
     ]
     fy_high = min(fy_caps)
     if fy_high + 1e-9 < fy_low:
-        raise _invalid(
-            "aspect",
-            f"aspect {target.numerator}:{target.denominator} cannot be reached from "
-            f"{width}x{height} px with anchor {anchor} within the ratio bounds and "
-            f"max_area_factor {c.max_area_factor:g}",
-        )
+        raise unreachable
     fy = fy_low if fill == "min" else max(fy_low, fy_high)
     fx = k * fy
     grow_x, grow_y = max(0.0, fx - 1), max(0.0, fy - 1)
@@ -309,6 +400,13 @@ def ratios_for_aspect(
     if not c.area_ok(ratios.as_fields(c)):  # pragma: no cover - flooring keeps it inside
         raise _invalid("expansion", "computed ratios exceed max_area_factor")
     return ratios
+
+
+def _aspect_text(aspect: str | tuple[int, int] | Fraction, target: Fraction) -> str:
+    """The aspect as the caller wrote it when that was text, else as W:H."""
+    if isinstance(aspect, str):
+        return aspect.strip()
+    return f"{target.numerator}:{target.denominator}"
 
 
 def _growth_cap(max_first: float, max_second: float, share_first: float) -> float:
@@ -339,7 +437,7 @@ def ratios_for_canvas(
         raise _invalid(
             "canvas", f"canvas {canvas[0]}x{canvas[1]} is smaller than the image {width}x{height}"
         )
-    share_x, share_y = _ANCHORS[anchor]
+    share_x, share_y = _anchor_shares(anchor)
     grow_x, grow_y = canvas[0] / width - 1, canvas[1] / height - 1
     ratios = Ratios(
         up=grow_y * share_y,

@@ -6,11 +6,12 @@ poll exactly alike; every wait goes through the client's clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._core import Plan, Settings, Sleep, get_task
-from ._exceptions import KlingError, TaskFailedError, WaitTimeoutError
+from ._exceptions import InputValidationError, KlingError, TaskFailedError, WaitTimeoutError
 from ._models import Task
 from ._retry import should_retry
 
@@ -32,6 +33,42 @@ class PollPolicy:
             raise ValueError("poll timeout must be >= 0 and intervals > 0")
 
 
+def check_wait(timeout: float | None, poll_interval: float | None) -> None:
+    """Raise :class:`InputValidationError` for a wait that cannot be honoured.
+
+    Called before anything is sent (``expand`` and batches check before the paid
+    create): ``timeout`` must be at least 0 (infinity waits for good) and
+    ``poll_interval`` a finite number above 0; None takes the policy's.
+
+    >>> try:
+    ...     check_wait(600, 0)
+    ... except InputValidationError as error:
+    ...     print(error.field)
+    poll_interval
+    """
+    problems = []
+    if timeout is not None and not _is_number(timeout, lambda v: v >= 0):
+        problems.append(
+            ("timeout", f"timeout must be a number of seconds of at least 0, got {timeout!r}")
+        )
+    if poll_interval is not None and not _is_number(poll_interval, lambda v: 0 < v < math.inf):
+        problems.append(
+            (
+                "poll_interval",
+                f"poll_interval must be a finite number of seconds above 0, got {poll_interval!r}",
+            )
+        )
+    if problems:
+        raise InputValidationError(problems)
+
+
+def _is_number(value: object, ok: Callable[[float], bool]) -> bool:
+    """Whether ``value`` is a real number (not a bool, not NaN) that ``ok`` accepts."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not math.isnan(value) and ok(value)
+
+
 def wait_for(
     settings: Settings,
     task_id: str,
@@ -39,6 +76,24 @@ def wait_for(
     timeout: float | None = None,
     poll_interval: float | None = None,
     on_progress: Callable[[Task], object] | None = None,
+) -> Plan[Task]:
+    """The plan that polls ``task_id``; its arguments are checked now, before any poll.
+
+    See :func:`_poll`.
+    """
+    check_wait(timeout, poll_interval)
+    return _poll(
+        settings, task_id, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress
+    )
+
+
+def _poll(
+    settings: Settings,
+    task_id: str,
+    *,
+    timeout: float | None,
+    poll_interval: float | None,
+    on_progress: Callable[[Task], object] | None,
 ) -> Plan[Task]:
     """Poll ``task_id`` until it succeeds (returned), fails or the deadline passes (raised).
 
@@ -51,8 +106,6 @@ def wait_for(
     policy = settings.poll
     limit = policy.timeout if timeout is None else timeout
     interval = policy.interval if poll_interval is None else poll_interval
-    if interval <= 0:
-        raise ValueError(f"poll_interval must be positive, got {interval}")
     clock = settings.clock
     deadline = clock.monotonic() + limit
     last_status: str | None = None

@@ -6,6 +6,8 @@ so tests hand the client a fake one and never sleep for real.
 >>> policy = RetryPolicy(initial_delay=1.0, multiplier=2.0, jitter=0.0)
 >>> [policy.delay(n, retry_after=None, rand=lambda: 0.0) for n in range(3)]
 [1.0, 2.0, 4.0]
+>>> policy.delay(0, retry_after=3600.0, rand=lambda: 0.0) == policy.max_retry_after
+True
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ._exceptions import APIConnectionError, APIStatusError, KlingError
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    KlingError,
+)
 
 
 class Clock(Protocol):
@@ -51,8 +58,11 @@ class RetryPolicy:
     ``max_retries`` counts retries after the first attempt. Delays grow by
     ``multiplier`` from ``initial_delay`` (Kling advises at least 1 s) up to
     ``max_delay``, plus up to ``jitter`` times as much again at random so many
-    clients do not retry in step. A ``Retry-After`` from the service wins when
-    it is at most ``max_retry_after`` seconds.
+    clients do not retry in step. A ``Retry-After`` from the service wins over
+    the backoff, capped at ``max_retry_after`` seconds: a service that asks for
+    longer is waited on for the cap (the longest one retry may block), never
+    retried sooner. Where a wait has a deadline, a delay that would pass it
+    ends the wait at the deadline with the failure instead (see ``retrying``).
     """
 
     max_retries: int = 2
@@ -72,8 +82,8 @@ class RetryPolicy:
         self, retry_number: int, *, retry_after: float | None, rand: Callable[[], float]
     ) -> float:
         """Seconds to wait before retry ``retry_number`` (0 for the first retry)."""
-        if retry_after is not None and 0 <= retry_after <= self.max_retry_after:
-            return retry_after
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_retry_after)
         base = min(self.max_delay, self.initial_delay * self.multiplier**retry_number)
         return min(self.max_delay, base * (1 + self.jitter * rand()))
 
@@ -118,10 +128,14 @@ def outcome_unknown(error: KlingError) -> bool:
     """Whether a create request that failed this way may still have created a task.
 
     A refused connection never reached the service, and a 4xx answer says the
-    service did not act; a timeout, a dropped connection or a 5xx leave it open.
+    service did not act; a timeout, a dropped connection or a 5xx leave it open,
+    and so does a success status whose body cannot be read as a task (the
+    service may have created it and only the answer is broken).
     """
     if isinstance(error, APIConnectionError):
         return error.request_sent
+    if isinstance(error, APIResponseValidationError):
+        return True
     if isinstance(error, APIStatusError):
         return error.status_code >= 500
     return False

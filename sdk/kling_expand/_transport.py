@@ -212,12 +212,7 @@ class _BoundedBody:
 
     def result(self, response: httpx.Response) -> Fetched:
         too_large = self.size > self.max_bytes
-        return Fetched(
-            response.status_code,
-            response.headers.get("content-type", ""),
-            b"".join(self.chunks),
-            too_large,
-        )
+        return Fetched(response.status_code, response.headers, b"".join(self.chunks), too_large)
 
 
 def _read_bounded(http: httpx.Client, request: httpx.Request, body: _BoundedBody) -> httpx.Response:

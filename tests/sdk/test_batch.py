@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from kling_expand import BatchItem, Journal
 
@@ -174,6 +177,72 @@ def test_a_batch_goes_through_the_callers_own_httpx_client(
     assert [o.status for o in outcomes] == ["saved"]
     assert [r.method for r in seen] == ["POST", "GET", "GET"]
     assert all(r.headers["X-Proxy-Token"] == "p1" and r.headers["X-Signed"] for r in seen)
+
+
+SPELLINGS = {
+    "relative-then-absolute": ("photo.png", "{folder}/photo.png"),
+    "dot-slash-then-bare": ("./photo.png", "photo.png"),
+    "path-object-then-text": (Path("photo.png"), "{folder}/./photo.png"),
+    "symlink-then-file": ("link.png", "photo.png"),
+    "capital-scheme-then-lower": ("HTTPS://img.test/a.jpg", "https://img.test/a.jpg"),
+}
+
+
+@pytest.mark.parametrize(("first", "then"), SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_the_same_image_spelled_another_way_is_the_same_item_and_not_paid_twice(
+    client, service, tmp_path, monkeypatch, make_image, first, then
+):
+    # Given an image file (and a link to it) in the folder the batch is run from
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photo.png").write_bytes(make_image(400, 300))
+    (tmp_path / "link.png").symlink_to(tmp_path / "photo.png")
+    out = tmp_path / "out"
+    spelled = then.format(folder=tmp_path) if isinstance(then, str) else then
+    # When a batch runs on one spelling of it, and again on another
+    client.expand_many([BatchItem(first, {"up": 0.2})], out_dir=out)
+    (again,) = client.expand_many([BatchItem(spelled, {"up": 0.2})], out_dir=out)
+    # Then the rerun resumes the item the first run saved instead of creating it again
+    assert len(service.creates) == 1
+    assert (again.status, again.resumed, again.task_id) == ("saved", True, "t1")
+
+
+def test_a_pil_image_is_keyed_on_its_pixels(client, service, tmp_path, make_image):
+    def pil():
+        return Image.open(io.BytesIO(make_image(400, 300)))
+
+    client.expand_many([pil()], out_dir=tmp_path)
+    (again,) = client.expand_many([pil()], out_dir=tmp_path)
+    other = Image.new("RGB", (400, 300), "white")
+    client.expand_many([other], out_dir=tmp_path)
+    assert again.resumed and len(service.creates) == 2
+
+
+def test_a_journal_keyed_the_old_way_still_resumes_its_items(
+    client, service, tmp_path, monkeypatch, make_image
+):
+    # Given a journal from before keys were resolved: a relative path, keyed as spelled
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photo.png").write_bytes(make_image(400, 300))
+    item = BatchItem("photo.png", {"up": 0.2})
+    old_key = f"photo.png#{item.identity().rpartition('#')[2]}"
+    journal = Journal(tmp_path / "out" / "journal.jsonl")
+    journal.record(old_key, "submitting", external_task_id="ext-0")
+    journal.record(old_key, "submitted", task_id="t90")
+    # When the same batch is run again, spelled the same way
+    (outcome,) = client.expand_many([item], out_dir=tmp_path / "out")
+    # Then the task the old run created is waited for and saved, not created again
+    assert service.creates == []
+    assert (outcome.status, outcome.task_id, outcome.resumed) == ("saved", "t90", True)
+    assert (tmp_path / "out" / "t90_0.png").is_file()
+
+
+def test_two_spellings_of_one_image_in_one_batch_are_refused_as_one_item(
+    client, tmp_path, monkeypatch, make_image
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photo.png").write_bytes(make_image(400, 300))
+    with pytest.raises(ValueError, match="same image"):
+        client.expand_many(["photo.png", str(tmp_path / "photo.png")], out_dir=tmp_path)
 
 
 def test_items_that_share_a_key_are_refused(client, tmp_path):

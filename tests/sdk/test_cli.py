@@ -122,6 +122,23 @@ def test_bad_input_is_one_line_exit_2_and_nothing_is_sent(cli, router, args):
     assert not create.called
 
 
+@pytest.mark.parametrize(
+    "wait", [["--poll-interval", "0"], ["--poll-interval", "nan"], ["--wait-timeout", "-5"]]
+)
+def test_a_wait_that_cannot_be_honoured_is_exit_2_and_nothing_is_sent(cli, router, wait):
+    status, out, err = cli("run", "https://img.test/a.jpg", "--all", "0.1", *wait)
+    assert (status, out) == (2, "") and len(err.splitlines()) == 1
+    assert not router.calls
+
+
+@pytest.mark.parametrize("aspect", ["0:9", "-16:9", "1e400:1", "nan:1", "16:0"])
+def test_an_aspect_that_cannot_be_used_is_one_line_exit_2_and_nothing_is_sent(cli, router, aspect):
+    status, out, err = cli("run", str(sample_photo_path()), f"--aspect={aspect}")
+    assert (status, out) == (2, "") and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and "aspect" in err and aspect in err
+    assert not router.calls
+
+
 def test_an_image_that_cannot_be_read_is_exit_2(cli, tmp_path):
     small = tmp_path / "small.jpg"
     Image.new("RGB", (100, 100)).save(small)
@@ -165,6 +182,20 @@ def test_a_passed_deadline_is_exit_6(cli, router, envelope):
     router.get(f"{CREATE_URL}/t1").respond(json=envelope(task_id="t1", task_status="processing"))
     status, _, err = cli("run", "https://img.test/a.jpg", "--all", "0.1", "--wait-timeout", "30")
     assert status == 6 and "t1" in err
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(503, text="busy"), httpx.ConnectError("refused")],
+    ids=["keeps-503", "no-answer"],
+)
+def test_a_download_that_keeps_failing_is_exit_7(cli, router, envelope, succeeded, failure):
+    router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
+    router.get(f"{CREATE_URL}/t1").respond(json=succeeded("t1"))
+    router.get("https://cdn.test/t1/0.png").mock(side_effect=failure)
+    status, _, err = cli("run", "https://img.test/a.jpg", "--all", "0.1")
+    assert status == 7, err
+    assert len(err.splitlines()) == 1 and "cdn.test/t1/0.png" in err
 
 
 def test_debug_shows_the_traceback(cli, router):

@@ -20,6 +20,7 @@ from kling_expand import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    DownloadError,
     InvalidRequestError,
     KlingError,
     NotFoundError,
@@ -272,9 +273,10 @@ def test_a_download_that_cannot_be_decoded_is_an_error_of_the_tree(
     client = make_client(max_retries=0)
     router.get(TASK_URL).respond(json=succeeded("t1"))
     router.get("https://cdn.test/t1/0.png").mock(side_effect=undecodable)
-    with pytest.raises(APIConnectionError) as caught:
+    with pytest.raises(DownloadError) as caught:
         client.download(client.get("t1"), tmp_path)
-    assert isinstance(caught.value.__cause__, httpx.DecodingError)
+    assert isinstance(caught.value.__cause__, APIConnectionError)
+    assert isinstance(caught.value.__cause__.__cause__, httpx.DecodingError)
 
 
 @given(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import textwrap
 from fractions import Fraction
 
 import pytest
@@ -83,6 +84,48 @@ def test_a_file_over_the_byte_limit_is_refused_without_reading_it(tmp_path):
         stream.truncate(LIMITS.image_max_bytes + 1)
     with pytest.raises(InputValidationError, match=str(LIMITS.image_max_bytes)):
         prepare_image(big)
+
+
+@pytest.mark.parametrize(
+    "name", ["photos/missing.jpg", "missing.png", "C:\\photos\\beach", "{folder}/missing"]
+)
+def test_a_file_name_that_names_no_file_is_refused_as_a_missing_file(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = name.format(folder=tmp_path)
+    with pytest.raises(InputValidationError) as caught:
+        prepare_image(text)
+    assert caught.value.field == LIMITS.image_field
+    assert f"the file {text} does not exist" in str(caught.value)
+    assert "base64" not in str(caught.value)
+
+
+def test_a_folder_given_as_the_image_is_refused_as_no_file(tmp_path):
+    with pytest.raises(InputValidationError, match="is not a file"):
+        prepare_image(str(tmp_path))
+
+
+@pytest.mark.parametrize("scheme", ["HTTPS", "Https", "HTTP"])
+def test_a_url_with_its_scheme_in_capitals_is_a_url_sent_in_lower_case(scheme):
+    prepared = prepare_image(f"{scheme}://img.test/Photo.JPG")
+    assert prepared.is_url
+    assert prepared.wire == f"{scheme.lower()}://img.test/Photo.JPG"
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda data: base64.encodebytes(data).decode(),
+        lambda data: base64.encodebytes(data).decode().replace("\n", "\r\n"),
+        lambda data: "data:image/png;base64,\n" + base64.encodebytes(data).decode(),
+        lambda data: " ".join(textwrap.wrap(base64.b64encode(data).decode(), 64)),
+    ],
+    ids=["lines", "crlf", "data-uri", "spaces"],
+)
+def test_base64_wrapped_in_white_space_is_the_same_base64(make_image, wrap):
+    data = make_image(400, 300)
+    prepared = prepare_image(wrap(data))
+    assert prepared.wire == base64.b64encode(data).decode()
+    assert prepared.data == data and (prepared.info.width, prepared.info.height) == (400, 300)
 
 
 @pytest.mark.parametrize("text", ["not an image at all", "aGVsbG8gd29ybGQ="])
@@ -181,6 +224,37 @@ def test_an_aspect_out_of_reach_is_refused_naming_it():
     with pytest.raises(InputValidationError, match="8:1") as caught:
         ratios_for_aspect((1000, 1000), "8:1")
     assert caught.value.field == "aspect"
+
+
+NOT_ASPECTS = ["0:9", "-16:9", "16:0", "nan:1", "inf:1", "16", "16:9:1", "", (16, 0), (-4, 3)]
+
+
+@pytest.mark.parametrize("aspect", NOT_ASPECTS, ids=repr)
+def test_an_aspect_that_is_not_two_positive_numbers_is_an_input_error_naming_it(aspect):
+    with pytest.raises(InputValidationError) as caught:
+        ratios_for_aspect((1000, 1000), aspect)
+    assert caught.value.field == "aspect" and repr(aspect) in str(caught.value)
+
+
+@pytest.mark.parametrize("aspect", ["1e400:1", "1:1e400", "1e-400:1"])
+def test_an_aspect_beyond_float_range_is_out_of_reach_not_a_crash(aspect):
+    with pytest.raises(InputValidationError, match="cannot be reached") as caught:
+        ratios_for_aspect((1000, 1000), aspect)
+    assert caught.value.field == "aspect" and aspect in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "helper",
+    [
+        lambda anchor: ratios_for_aspect((1000, 1000), "16:9", anchor=anchor),
+        lambda anchor: ratios_for_canvas((1000, 1000), (1200, 1000), anchor=anchor),
+    ],
+    ids=["aspect", "canvas"],
+)
+def test_an_unknown_anchor_is_an_input_error_naming_it(helper):
+    with pytest.raises(InputValidationError) as caught:
+        helper("middle")
+    assert caught.value.field == "anchor" and "'middle'" in str(caught.value)
 
 
 def test_ratios_for_aspect_reads_the_size_of_a_real_image(make_image):

@@ -1,9 +1,10 @@
-"""Against the real service, only when asked: ``-m live``, ``KLING_LIVE=1`` and ``COMETAPI_KEY``.
+"""Against the real service, only when asked: ``-m live`` with ``COMETAPI_KEY`` set.
 
 Marked ``live``, so the default run (``-m "not live"``, as in ``make test``)
-never selects them, whatever the environment says. The queries cost nothing.
-The expansion is paid, so it runs only with ``KLING_LIVE_EXPAND=1`` as well,
-on the shipped sample photo with ``n=1``.
+never selects them, whatever the environment says; selected without
+``COMETAPI_KEY`` they are skipped and send nothing. The queries cost nothing.
+The expansion is paid, so it runs only with ``COMETAPI_LIVE_PAID=1`` as well
+(the switch ``make contract-live`` uses), on the shipped sample photo with ``n=1``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ import pytest
 from kling_expand import KlingExpand, Task
 from kling_expand._sample import sample_photo_path
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        not (os.environ.get("KLING_LIVE") == "1" and os.environ.get("COMETAPI_KEY")),
-        reason="live checks run only with KLING_LIVE=1 and COMETAPI_KEY set",
-    ),
-]
+KEY_ENV, PAID_ENV = "COMETAPI_KEY", "COMETAPI_LIVE_PAID"
+NO_KEY = f"{KEY_ENV} is not set: live checks send nothing"
+
+pytestmark = [pytest.mark.live, pytest.mark.skipif(not os.environ.get(KEY_ENV), reason=NO_KEY)]
 
 
 def test_the_real_service_lists_tasks():
@@ -31,7 +29,7 @@ def test_the_real_service_lists_tasks():
             break
 
 
-@pytest.mark.skipif(os.environ.get("KLING_LIVE_EXPAND") != "1", reason="a paid request")
+@pytest.mark.skipif(os.environ.get(PAID_ENV) != "1", reason=f"a paid request: {PAID_ENV}=1")
 def test_the_real_service_expands_the_sample_photo(tmp_path):
     with KlingExpand() as client:
         result = client.expand(

@@ -18,6 +18,7 @@ from kling_expand import (
     Ratios,
     RequestOptions,
     TaskStatus,
+    make_status_error,
 )
 from kling_spec import ExpandConstraints
 
@@ -70,6 +71,17 @@ def test_submit_sends_a_url_as_is_and_invents_an_external_task_id(client, router
     assert "n" not in body and "prompt" not in body
 
 
+def test_submit_sends_a_capitalised_url_and_wrapped_base64_as_the_service_takes_them(
+    client, router, envelope, make_image
+):
+    route = router.post(CREATE_URL).respond(json=envelope())
+    data = make_image(400, 300)
+    client.submit("HTTPS://img.test/Photo.jpg", up=0.2)
+    client.submit(base64.encodebytes(data).decode(), up=0.2)
+    sent = [json.loads(call.request.content)["image"] for call in route.calls]
+    assert sent == ["https://img.test/Photo.jpg", base64.b64encode(data).decode()]
+
+
 def test_two_submits_never_share_an_invented_external_task_id(client, router, envelope):
     route = router.post(CREATE_URL).respond(json=envelope())
     client.submit("https://img.test/a.jpg", up=0.1)
@@ -118,10 +130,7 @@ def test_list_pages_through_every_task_with_the_spec_page_size(client, router, t
 
 
 def test_list_uses_the_spec_default_page_size(client, router):
-    from kling_spec import CREATE_PATH, load_resolved_spec
-
-    parameters = load_resolved_spec()["paths"][CREATE_PATH]["get"]["parameters"]
-    default = next(p for p in parameters if p["name"] == "pageSize")["schema"]["default"]
+    default = list_parameters()["pageSize"]["default"]
     route = router.get(CREATE_URL).respond(json={"code": 0, "message": "SUCCEED", "data": []})
     assert client.list() == []
     assert route.calls.last.request.url.params["pageSize"] == str(default)
@@ -152,6 +161,73 @@ def test_get_by_external_id_ignores_tasks_a_server_returned_despite_the_filter(
     )
     with pytest.raises(NotFoundError, match="order-7"):
         client.get_by_external_id("order-7")
+
+
+def list_parameters(spec: dict | None = None) -> dict[str, dict]:
+    """The list operation's query parameters' schemas, by name, from the (resolved) spec."""
+    from kling_spec import CREATE_PATH, load_resolved_spec
+
+    parameters = (spec or load_resolved_spec())["paths"][CREATE_PATH]["get"]["parameters"]
+    return {p["name"]: p["schema"] for p in parameters}
+
+
+def pages_of_others(task_record, match_on_page: int | None, last_page: int | None = None):
+    """A list route that ignores the filter: full pages of other tasks, the match on one."""
+    size = list_parameters()["pageSize"]["default"]
+
+    def page(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["pageNum"])
+        records = [task_record(task_id=f"other-{number}-{i}") for i in range(size)]
+        if number == match_on_page:
+            records[-1] = task_record(task_id="t7", task_info={"external_task_id": "order-7"})
+        if number == last_page:
+            records = records[: size // 2]
+        return httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": records})
+
+    return page
+
+
+def test_get_by_external_id_reads_past_the_first_page(client, router, task_record):
+    route = router.get(CREATE_URL).mock(side_effect=pages_of_others(task_record, match_on_page=3))
+    assert client.get_by_external_id("order-7").id == "t7"
+    assert [c.request.url.params["pageNum"] for c in route.calls] == ["1", "2", "3"]
+    assert {c.request.url.params["external_task_id"] for c in route.calls} == {"order-7"}
+
+
+def test_get_by_external_id_stops_at_the_last_page(client, router, task_record):
+    route = router.get(CREATE_URL).mock(
+        side_effect=pages_of_others(task_record, match_on_page=None, last_page=2)
+    )
+    with pytest.raises(NotFoundError, match="order-7"):
+        client.get_by_external_id("order-7")
+    assert route.call_count == 2
+
+
+def test_get_by_external_id_reads_no_more_pages_than_the_spec_allows(
+    make_client, router, task_record
+):
+    from kling_spec import load_resolved_spec
+
+    # Given a spec whose list stops at page 2, and a server that never runs out of pages
+    spec = copy.deepcopy(load_resolved_spec())
+    list_parameters(spec)["pageNum"]["maximum"] = 2
+    client = make_client(spec=spec)
+    route = router.get(CREATE_URL).mock(side_effect=pages_of_others(task_record, None))
+    with pytest.raises(NotFoundError):
+        client.get_by_external_id("order-7")
+    assert route.call_count == list_parameters(spec)["pageNum"]["maximum"]
+
+
+def test_no_task_for_an_external_id_is_the_mapped_not_found_error(client, router):
+    # Given an id that happens to carry the key (pasted from the wrong place), and no task
+    router.get(CREATE_URL).respond(json={"code": 0, "message": "SUCCEED", "data": []})
+    with pytest.raises(NotFoundError) as caught:
+        client.get_by_external_id(f"order-{API_KEY}")
+    # Then the error is the one the mapping makes of a 404, the key masked as everywhere
+    expected = make_status_error(404, {"message": "no task with external_task_id 'order-***'"})
+    assert (caught.value.status_code, caught.value.code) == (404, None)
+    assert caught.value.body == expected.body and str(caught.value) == str(expected)
+    assert API_KEY not in str(caught.value)
 
 
 def test_get_by_external_id_can_use_the_get_path_instead(make_client, router, envelope):

@@ -11,6 +11,7 @@ import pytest
 
 from kling_expand import (
     APIConnectionError,
+    APIResponseValidationError,
     APITimeoutError,
     InvalidRequestError,
     RateLimitError,
@@ -59,6 +60,36 @@ def test_retry_after_from_the_service_sets_the_wait(client, router, clock, envel
     )
     client.get("t1")
     assert clock.sleeps == [7.0]
+
+
+@pytest.mark.parametrize("asked", [RetryPolicy().max_retry_after + 1, 3600.0])
+def test_a_retry_after_over_the_cap_is_waited_for_the_cap_not_the_short_backoff(
+    client, router, clock, envelope, asked
+):
+    # Given a service that asks for longer than the policy's cap on one wait
+    router.get(TASK_URL).mock(
+        side_effect=[
+            kling_error(503, 5001, **{"Retry-After": f"{asked:g}"}),
+            httpx.Response(200, json=envelope()),
+        ]
+    )
+    # When the task is fetched
+    client.get("t1")
+    # Then the retry waits the longest the policy allows, not the 1 s backoff
+    assert clock.sleeps == [RetryPolicy().max_retry_after]
+
+
+def test_the_retry_after_cap_is_the_policys_own(make_client, router, clock, envelope):
+    policy = RetryPolicy(max_retry_after=10.0)
+    client = make_client(retry_policy=policy)
+    router.get(TASK_URL).mock(
+        side_effect=[
+            kling_error(429, 1302, **{"Retry-After": "300"}),
+            httpx.Response(200, json=envelope()),
+        ]
+    )
+    client.get("t1")
+    assert clock.sleeps == [policy.max_retry_after]
 
 
 def test_retry_after_given_as_an_http_date_sets_the_wait(client, router, clock, envelope):
@@ -177,6 +208,42 @@ def test_after_an_ambiguous_create_failure_a_task_that_landed_is_found_not_resub
     assert task.id == "landed"
     assert create.call_count == 1
     assert lookup.calls.last.request.url.params["external_task_id"] == "order-1"
+
+
+UNREADABLE_SUCCESSES = {
+    "html": httpx.Response(200, text="<html>Welcome</html>", headers={"Content-Type": "text/html"}),
+    "torn-json": httpx.Response(
+        200, content=b'{"code": 0, "data": {"task_id"', headers={"Content-Type": "application/json"}
+    ),
+    "no-task": httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": {}}),
+}
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_SUCCESSES.values(), ids=UNREADABLE_SUCCESSES.keys())
+def test_a_create_answered_200_with_an_unreadable_body_is_looked_up_not_raised(
+    client, router, task_record, answer
+):
+    # Given a create the service took, whose 200 answer cannot be read as a task
+    create = router.post(CREATE_URL).mock(return_value=answer)
+    landed = task_record(task_id="landed", task_info={"external_task_id": "order-2"})
+    lookup = router.get(CREATE_URL).mock(return_value=lookup_page(landed))
+    # When it is submitted
+    task = client.submit("https://img.test/a.jpg", up=0.5, external_task_id="order-2")
+    # Then the SDK found the task by its external id instead of failing or paying again
+    assert task.id == "landed" and create.call_count == 1
+    assert lookup.calls.last.request.url.params["external_task_id"] == "order-2"
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_SUCCESSES.values(), ids=UNREADABLE_SUCCESSES.keys())
+def test_an_unreadable_200_create_with_no_task_found_is_raised_not_resent(
+    client, router, clock, answer
+):
+    create = router.post(CREATE_URL).mock(return_value=answer)
+    lookup = router.get(CREATE_URL).mock(return_value=lookup_page())
+    with pytest.raises(APIResponseValidationError) as caught:
+        client.submit("https://img.test/a.jpg", up=0.5)
+    assert caught.value.status_code == 200
+    assert create.call_count == 1 and lookup.call_count == 1 and clock.sleeps == []
 
 
 def test_after_an_ambiguous_failure_with_no_task_found_the_same_create_is_resent(

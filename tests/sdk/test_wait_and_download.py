@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import httpx
 import pytest
 
 from kling_expand import (
+    APIConnectionError,
     APITimeoutError,
     DownloadError,
+    InputValidationError,
     PollPolicy,
     RequestOptions,
+    RetryPolicy,
     ServerError,
     TaskFailedError,
     WaitTimeoutError,
@@ -67,6 +72,35 @@ def test_wait_raises_a_timeout_carrying_the_task_id_at_the_deadline(
     assert isinstance(caught.value, TimeoutError)
     # the last gap is cut short so the wait ends on the deadline, not after it
     assert clock.sleeps == [4, 6] and clock.now - start == 10
+
+
+BAD_WAITS = {
+    "interval-0": ({"poll_interval": 0}, "poll_interval"),
+    "interval-negative": ({"poll_interval": -1}, "poll_interval"),
+    "interval-nan": ({"poll_interval": math.nan}, "poll_interval"),
+    "interval-infinite": ({"poll_interval": math.inf}, "poll_interval"),
+    "timeout-negative": ({"timeout": -5}, "timeout"),
+    "timeout-nan": ({"timeout": math.nan}, "timeout"),
+}
+
+
+@pytest.mark.parametrize(("wait", "field"), BAD_WAITS.values(), ids=BAD_WAITS.keys())
+def test_expand_refuses_a_wait_it_cannot_honour_before_the_paid_create(client, router, wait, field):
+    create = router.post(CREATE_URL)
+    with pytest.raises(InputValidationError) as caught:
+        client.expand("https://img.test/a.jpg", up=0.2, **wait)
+    assert caught.value.field == field and repr(wait[field]) in str(caught.value)
+    assert not router.calls and not create.called
+
+
+@pytest.mark.parametrize(("wait", "field"), BAD_WAITS.values(), ids=BAD_WAITS.keys())
+def test_a_batch_refuses_a_wait_it_cannot_honour_before_anything_is_sent(
+    client, router, tmp_path, wait, field
+):
+    with pytest.raises(InputValidationError) as caught:
+        client.expand_many(["https://img.test/a.jpg"], out_dir=tmp_path, **wait)
+    assert caught.value.field == field
+    assert not router.calls and not (tmp_path / "journal.jsonl").exists()
 
 
 def test_a_failed_task_raises_with_the_services_reason(client, router, envelope):
@@ -144,6 +178,49 @@ def test_a_download_that_is_not_the_image_promised_raises(
     with pytest.raises(DownloadError, match=message):
         client.download(client.get("t1"), tmp_path)
     assert list(tmp_path.iterdir()) == [], "nothing half-written is left"
+
+
+@pytest.mark.parametrize(("status", "asked"), [(503, "7"), (429, "4")])
+def test_a_download_retry_waits_as_long_as_the_image_host_asks(
+    client, router, clock, succeeded, tmp_path, make_image, status, asked
+):
+    # Given an image host that is busy once and says when to come back
+    router.get(TASK_URL).respond(json=succeeded("t1"))
+    image = router.get("https://cdn.test/t1/0.png").mock(
+        side_effect=[
+            httpx.Response(status, text="busy", headers={"Retry-After": asked}),
+            httpx.Response(
+                200, content=make_image(300, 300), headers={"Content-Type": "image/png"}
+            ),
+        ]
+    )
+    # When the task's images are saved
+    (saved,) = client.download(client.get("t1"), tmp_path)
+    # Then the retry came after the wait the host asked for, not the policy's backoff
+    assert image.call_count == 2 and saved.path.is_file()
+    assert clock.sleeps == [float(asked)]
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "cause"),
+    [
+        (httpx.Response(503, text="busy"), 503, ServerError),
+        (httpx.ConnectError("refused"), None, APIConnectionError),
+    ],
+    ids=["keeps-503", "no-answer"],
+)
+def test_a_download_that_keeps_failing_is_a_download_error_after_the_retries(
+    client, router, clock, succeeded, tmp_path, failure, status, cause
+):
+    router.get(TASK_URL).respond(json=succeeded("t1"))
+    image = router.get("https://cdn.test/t1/0.png").mock(side_effect=failure)
+    with pytest.raises(DownloadError) as caught:
+        client.download(client.get("t1"), tmp_path)
+    assert image.call_count == 1 + RetryPolicy().max_retries
+    assert caught.value.url == "https://cdn.test/t1/0.png"
+    assert caught.value.status_code == status
+    assert isinstance(caught.value.__cause__, cause)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_download_over_the_size_limit_stops_reading_and_raises(

@@ -215,6 +215,20 @@ def test_a_batch_against_the_mock_saves_everything_and_resumes_for_free(
     assert sum(json.loads(line)["event"] == "saved" for line in lines) == 3
 
 
+def test_a_batch_rerun_on_the_absolute_path_of_a_relative_one_creates_nothing(
+    flow_client, mock, make_image, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photo.png").write_bytes(make_image(400, 320))
+    first = flow_client.expand_many(["./photo.png"], out_dir="out", poll_interval=1)
+    created = tasks_created(mock)
+    again = flow_client.expand_many(
+        [str(tmp_path / "photo.png")], out_dir=tmp_path / "out", poll_interval=1
+    )
+    assert [o.status for o in first] == ["saved"] and again[0].resumed
+    assert tasks_created(mock) == created == 1
+
+
 def test_the_command_line_runs_against_the_mock_over_real_http(tmp_path):
     from kling_expand._cli import main
     from kling_expand._sample import sample_photo_path
