@@ -141,9 +141,12 @@ class DrawnBodies:
     """The stateful run's ``map_body`` hook, counting the bodies it passes on.
 
     Scenarios need creates that succeed: the image becomes a URL (the mock makes
-    up its picture) and a drawn ``external_task_id`` gets the call's number, so no
-    create repeats an id an earlier one used. Only strings' contents change, so
-    no case changes validity.
+    up its picture), a drawn ``external_task_id`` gets the call's number, so no
+    create repeats an id an earlier one used, and ratios whose area factor is over
+    the spec's limit drop to their minimums (most drawn ratios are, and a run with
+    no successful create from drawn data would show nothing). Strings' contents
+    change and numbers stay within their schema bounds, so no case changes its
+    validity under the schema.
     """
 
     def __init__(self) -> None:
@@ -158,7 +161,17 @@ class DrawnBodies:
             mapped[ORACLE.bounds.image_field] = URL_IMAGE
         if isinstance(body.get("external_task_id"), str):
             mapped["external_task_id"] = f"{body['external_task_id']}#{self.calls}"
+        bounds = ORACLE.bounds
+        if self._ratios_are_numbers(body) and bounds.area_factor(body) > bounds.max_area_factor:
+            mapped.update(bounds.ratio_min_written)
         return mapped
+
+    @staticmethod
+    def _ratios_are_numbers(body) -> bool:
+        return all(
+            isinstance(body.get(field), int | float) and not isinstance(body.get(field), bool)
+            for field in ORACLE.bounds.ratio_fields
+        )
 
 
 DRAWN = DrawnBodies()
