@@ -215,8 +215,8 @@ class _BaseClient:
             api_key=_resolve_key(config.get("api_key")),
             base_url=url,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            retry=dataclasses.replace(retry, max_retries=config.get("max_retries", 2))
-            if retry_policy is None
+            retry=dataclasses.replace(retry, max_retries=config["max_retries"])
+            if retry_policy is None and config.get("max_retries") is not None
             else retry,
             poll=config.get("poll_policy") or PollPolicy(),
             clock=config.get("clock") or SystemClock(),
