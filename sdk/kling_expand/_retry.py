@@ -25,6 +25,7 @@ from ._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     KlingError,
+    ServerError,
 )
 
 
@@ -129,13 +130,14 @@ def outcome_unknown(error: KlingError) -> bool:
 
     A refused connection never reached the service, and a 4xx answer says the
     service did not act; a timeout, a dropped connection or a 5xx leave it open,
-    and so does a success status whose body cannot be read as a task (the
-    service may have created it and only the answer is broken).
+    and so do a server error code in any envelope (Kling may answer ``{"code":
+    5000}`` with HTTP 200) and a success status whose body cannot be read as a
+    task (the service may have created it and only the answer is broken).
     """
     if isinstance(error, APIConnectionError):
         return error.request_sent
     if isinstance(error, APIResponseValidationError):
         return True
     if isinstance(error, APIStatusError):
-        return error.status_code >= 500
+        return error.status_code >= 500 or isinstance(error, ServerError)
     return False

@@ -186,8 +186,9 @@ def lookup_page(*records: dict) -> httpx.Response:
         httpx.RemoteProtocolError("dropped"),
         kling_error(500, 5000),
         kling_error(504, 5002),
+        kling_error(200, 5000),
     ],
-    ids=["read-timeout", "dropped", "500", "504"],
+    ids=["read-timeout", "dropped", "500", "504", "200-with-code-5000"],
 )
 def test_after_an_ambiguous_create_failure_a_task_that_landed_is_found_not_resubmitted(
     client, router, envelope, task_record, ambiguous
