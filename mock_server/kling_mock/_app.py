@@ -163,7 +163,7 @@ async def create_task(request: Request) -> Response:
     account, scenario = await _enter(request, creating=True)
     _require_json(request)
     raw = await _read_body(request, service.max_body_bytes, service)
-    body = parse_json_body(raw, service.config.max_json_depth)
+    body = parse_json_body(raw, service.config.max_json_depth, service.max_json_commas)
     request.state.journal_body = summarize_body(body)
     task = await service.create(
         account,

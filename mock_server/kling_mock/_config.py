@@ -56,6 +56,11 @@ class MockConfig:
     max_body_bytes: int | None = None
     #: JSON nested deeper than this is refused (400/1200); no valid request comes close.
     max_json_depth: int = 32
+    #: a body with more commas than this is refused (400/1200) before it is parsed: a
+    #: 13 MB body of tiny values would otherwise parse into gigabytes of objects.
+    #: ``None`` derives it from the spec: the room for every field but the image
+    #: (base64 has no commas, so a valid create cannot hold more).
+    max_json_commas: int | None = None
     #: the most pixels the mock decodes in a source image (the spec sets no such limit).
     max_source_pixels: int = 4096 * 4096
     #: When the app starts serving (its ASGI lifespan), move every object start-up made

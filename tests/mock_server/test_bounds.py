@@ -1,6 +1,10 @@
 """The mock's memory stays bounded: a task cap, a byte cap on sources, TTL eviction."""
 
-from .conftest import Api, b64
+from kling_spec import CREATE_PATH
+
+from .conftest import AUTH, Api, b64
+
+JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
 
 
 def refusal(response) -> tuple[int, int]:
@@ -76,3 +80,25 @@ def test_a_huge_image_url_is_not_kept(mock, make_api, request_body) -> None:
 
     assert api.mock.service.store.stored_bytes < 1000
     assert api.task(task_id)["task_status"] == "submitted"
+
+
+def test_a_body_of_countless_tiny_values_is_refused_before_it_is_parsed(api: Api) -> None:
+    # Given a body within the size limit that would parse into millions of objects
+    limit = api.mock.service.max_json_commas
+    body = b'{"foo": [' + b"{}," * (limit + 1) + b'{}], "image": "x"}'
+    assert len(body) < api.mock.service.max_body_bytes
+    # When it is sent
+    response = api.http.post(CREATE_PATH, content=body, headers=JSON_AUTH)
+    # Then it is refused as a malformed body naming the limit, without being parsed
+    assert refusal(response) == (400, 1200)
+    assert f"max_json_commas {limit}" in response.json()["message"]
+    assert set(api.mock.journal[-1].body) == {"raw"}, "journaled as raw bytes: never parsed"
+
+
+def test_a_create_with_every_string_full_of_commas_is_within_the_comma_limit(
+    api: Api, request_body
+) -> None:
+    # The derived limit must not refuse a valid create: a prompt at its longest, all commas
+    longest = api.mock.service.constraints.prompt_max_length
+    body = request_body(prompt="," * longest, external_task_id="a,b")
+    assert api.create(body).status_code == 200
