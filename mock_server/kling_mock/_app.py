@@ -126,12 +126,21 @@ async def _enter(request: Request, *, creating: bool = False) -> tuple[str, str 
     return account, scenario
 
 
+def _declared_length(request: Request, limit: int, service: MockService) -> int | None:
+    """The Content-Length, if there is one; refused with 413 when over ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        return None
+    if int(declared) > limit:
+        c = service.constraints
+        raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
+    return int(declared)
+
+
 async def _read_body(request: Request, limit: int, service: MockService) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed ``limit``."""
     c = service.constraints
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
+    _declared_length(request, limit, service)
     chunks: list[bytes] = []
     size = 0
     while True:  # the ASGI messages themselves: no stream wrapper per request
@@ -162,6 +171,16 @@ async def create_task(request: Request) -> Response:
     service = _service(request)
     account, scenario = await _enter(request, creating=True)
     _require_json(request)
+    declared = _declared_length(request, service.max_body_bytes, service)
+    if declared is not None and declared <= service.config.large_body_bytes:
+        return await _create(request, service, account, scenario)
+    async with service.large_body_slots.hold():  # an oversized one is refused unwaited
+        return await _create(request, service, account, scenario)
+
+
+async def _create(
+    request: Request, service: MockService, account: str, scenario: str | None
+) -> Response:
     raw = await _read_body(request, service.max_body_bytes, service)
     body = parse_json_body(raw, service.config.max_json_depth, service.max_json_commas)
     request.state.journal_body = summarize_body(body)

@@ -75,6 +75,12 @@ class MockConfig:
     #: how many image decodes (uploads) and renders (first downloads) run at once, each
     #: holding a full bitmap; the rest wait their turn, so memory stays bounded.
     max_concurrent_decodes: int = 2
+    #: how many create bodies over ``large_body_bytes`` (or of unknown length) are read
+    #: and handled at once; each holds several copies of up to ``max_body_bytes`` (raw,
+    #: text, parsed, decoded), so the rest wait unread (the server stops reading them).
+    max_concurrent_large_bodies: int = 4
+    #: the size from which a create body counts as large (small ones never wait).
+    large_body_bytes: int = 1024 * 1024
     #: hosts (exact names or IP literals) the mock may fetch image URLs from and post
     #: callbacks to; any other image URL gets a synthetic source, never fetched.
     fetch_allowlist: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import heapq
 import itertools
@@ -12,7 +14,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -249,6 +251,32 @@ def other_fields_bytes(constraints: ExpandConstraints) -> int:
     return total
 
 
+class Slots:
+    """At most ``count`` holders at once, awaited from whichever event loop a request runs
+    on (an ``asyncio.Semaphore`` belongs to one loop; the mock may serve from several)."""
+
+    _WAIT_SECONDS = 0.005
+
+    def __init__(self, count: int) -> None:
+        self._free = threading.BoundedSemaphore(count)
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        while not self._free.acquire(blocking=False):
+            await asyncio.sleep(self._WAIT_SECONDS)
+        try:
+            yield
+        finally:
+            self._free.release()
+
+    def try_take(self) -> bool:
+        """Take a slot without waiting (for tests and tools that hold one by hand)."""
+        return self._free.acquire(blocking=False)
+
+    def give_back(self) -> None:
+        self._free.release()
+
+
 class QueryParameter:
     """One query parameter of an operation, validated with its schema from the spec."""
 
@@ -345,11 +373,11 @@ class MockService:
             ttl_ms=int(config.task_ttl_seconds * 1000),
         )
         self.renders = RenderCache(config.render_cache_bytes)
-        if config.max_concurrent_decodes < 1:
-            raise ValueError(
-                f"max_concurrent_decodes must be at least 1, not {config.max_concurrent_decodes}"
-            )
+        for name in ("max_concurrent_decodes", "max_concurrent_large_bodies"):
+            if getattr(config, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(config, name)}")
         self.decode_slots = threading.BoundedSemaphore(config.max_concurrent_decodes)
+        self.large_body_slots = Slots(config.max_concurrent_large_bodies)
         self.journal = Journal(config.journal_max_entries)
         self.faults = FaultPlan(config.fault_rates, config.seed)
         self.callbacks = CallbackQueue(

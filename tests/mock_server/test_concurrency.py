@@ -1,4 +1,4 @@
-"""Image decodes and renders run at most ``max_concurrent_decodes`` at a time."""
+"""Image decodes and renders, and large create bodies, are bounded in how many run at once."""
 
 import threading
 from collections.abc import Callable
@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 import kling_mock._service
+from kling_spec import CREATE_PATH
 
-from .conftest import Api, C, b64
+from .conftest import AUTH, Api, C, b64
 
 BOUND = 2
 REQUESTS = BOUND + 2
@@ -126,3 +127,54 @@ def test_concurrent_first_downloads_render_at_most_the_configured_number_at_once
 def test_a_decode_bound_below_one_fails_at_start_up(make_mock) -> None:
     with pytest.raises(ValueError, match="max_concurrent_decodes"):
         make_mock(max_concurrent_decodes=0)
+
+
+class CountedSemaphore:
+    """A semaphore that counts the acquires it refused: a caller that is waiting."""
+
+    def __init__(self, inner: threading.BoundedSemaphore) -> None:
+        self.inner, self.refused = inner, threading.Event()
+
+    def acquire(self, blocking: bool = True) -> bool:
+        taken = self.inner.acquire(blocking)
+        if not taken:
+            self.refused.set()
+        return taken
+
+    def release(self) -> None:
+        self.inner.release()
+
+
+def test_large_bodies_wait_for_a_slot_while_small_ones_pass(
+    make_mock, make_api, request_body, png, monkeypatch
+) -> None:
+    # Given a mock that handles one large body at a time, its one slot taken
+    api: Api = make_api(make_mock(max_concurrent_large_bodies=1, large_body_bytes=1000))
+    slots = api.mock.service.large_body_slots
+    counted = CountedSemaphore(slots._free)
+    monkeypatch.setattr(slots, "_free", counted)
+    assert slots.try_take()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # When a large create arrives, it waits for the slot
+        waiting = pool.submit(api.create, request_body(image=b64(png())))
+        assert counted.refused.wait(WAIT_SECONDS)
+        # Then a small create still goes through while the large one is unread
+        assert api.create(request_body()).status_code == 200
+        assert not waiting.done() and len(api.mock.journal) == 1
+        # And once the slot is free, the large one is served
+        slots.give_back()
+        assert waiting.result(timeout=WAIT_SECONDS).status_code == 200
+
+
+def test_an_oversized_declared_body_is_refused_without_waiting_for_a_slot(make_mock, make_api):
+    api: Api = make_api(make_mock(max_concurrent_large_bodies=1))
+    assert api.mock.service.large_body_slots.try_take()
+    limit = api.mock.service.max_body_bytes
+
+    response = api.http.post(
+        CREATE_PATH,
+        content=b"x" * (limit + 1),
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+
+    assert (response.status_code, response.json()["code"]) == (413, 1200)
