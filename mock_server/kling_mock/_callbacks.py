@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
+from ._fetch import MAX_PORT, port_usable
+
 PENDING, DELIVERED, FAILED, REFUSED = "pending", "delivered", "failed", "refused"
 
 
@@ -84,13 +86,16 @@ class CallbackQueue:
                 due_ms=at_ms,
             )
             self._all.append(delivery)
-            if self._allowed(url):
+            refusal = None
+            if not self._allowed(url):
+                refusal = "callback_url is not on the allowlist; not sent"
+            elif not port_usable(url):
+                refusal = f"callback_url's port is not one of 1-{MAX_PORT}; not sent"
+            if refusal is None:
                 self._pending.append(delivery)
             else:
                 delivery.state = REFUSED
-                delivery.attempts.append(
-                    {"time_ms": at_ms, "error": "callback_url is not on the allowlist; not sent"}
-                )
+                delivery.attempts.append({"time_ms": at_ms, "error": refusal})
 
     def deliveries(self) -> list[Delivery]:
         with self._lock:

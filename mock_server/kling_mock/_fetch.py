@@ -45,6 +45,25 @@ def host_allowed(url: str, allowlist: Iterable[str]) -> bool:
     return parsed.host.lower() in hosts
 
 
+MAX_PORT = 65535
+
+
+def port_usable(url: str) -> bool:
+    """Whether ``url`` names no port or one a socket can reach (1-65535).
+
+    URL syntax allows any digits (``:99999``); the socket layer then raises
+    OverflowError, which is no ``httpx.HTTPError``.
+
+    >>> port_usable("http://127.0.0.1:99999/a.png"), port_usable("http://127.0.0.1/a.png")
+    (False, True)
+    """
+    try:
+        port = httpx.URL(url).port
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return False
+    return port is None or 0 < port <= MAX_PORT
+
+
 @functools.lru_cache(maxsize=16)
 def _normalized(allowlist: tuple[str, ...]) -> frozenset[str]:
     return frozenset(host.lower().strip("[]") for host in allowlist)
@@ -58,6 +77,8 @@ async def fetch_bytes(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> bytes:
     """The body at ``url``, or :class:`FetchFailed` past ``max_bytes`` or the timeout."""
+    if not port_usable(url):
+        raise FetchFailed(f"the image URL's port is not one of 1-{MAX_PORT}")
     try:
         async with asyncio.timeout(timeout_seconds):
             return await _fetch(url, max_bytes, timeout_seconds, transport)

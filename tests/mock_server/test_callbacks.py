@@ -181,6 +181,19 @@ def test_callback_targets_obey_the_allowlist(hooked, request_body) -> None:
     assert {d.state for d in api.mock.deliveries} == {"refused"}
 
 
+def test_a_callback_url_with_an_impossible_port_is_refused_not_a_crash(hooked, request_body):
+    # Given a task whose callback_url names a port no socket has (URL syntax allows it)
+    api, receiver = hooked()
+    api.created(request_body(callback_url="http://127.0.0.1:99999/hook"))
+    # When the clock moves through the admin API
+    advanced = api.http.post(f"{ADMIN_PREFIX}/clock/advance", json={"seconds": 3600})
+    # Then the clock moved, nothing was sent, and each delivery says why
+    assert advanced.status_code == 200
+    assert receiver.requests == []
+    assert {d.state for d in api.mock.deliveries} == {"refused"}
+    assert all("port" in d.attempts[0]["error"] for d in api.mock.deliveries)
+
+
 def test_deliveries_are_visible_through_the_admin_api(hooked, request_body) -> None:
     api, receiver = hooked()
     task_id = api.created(request_body(callback_url=HOOK))["task_id"]

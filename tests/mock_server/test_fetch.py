@@ -98,6 +98,18 @@ def test_other_urls_are_never_fetched(make_api, request_body, url: str) -> None:
     assert calls == []
 
 
+def test_an_allowlisted_url_with_an_impossible_port_is_refused_unfetched(
+    make_api, request_body
+) -> None:
+    calls: list[httpx.Request] = []
+    api = make_api(MockKling(fetch_transport=recording_transport(calls)))
+
+    response = api.create(request_body(image="http://127.0.0.1:99999/a.png"))
+
+    assert (response.status_code, response.json()["code"]) == (400, 1201)
+    assert "port" in response.json()["message"] and calls == []
+
+
 def test_the_allowlist_is_configurable(make_mock, make_api, request_body) -> None:
     calls: list[httpx.Request] = []
     mock = make_mock(
