@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from typing import Any
 
-import anyio.from_thread
 import httpx
 from starlette.applications import Starlette
 
@@ -29,10 +29,13 @@ class InProcessTransport(httpx.BaseTransport):
 
     def __init__(self, app: Any) -> None:
         self._asgi = httpx.ASGITransport(app=app)
-        self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] = (
-            anyio.from_thread.start_blocking_portal()
+        self._loop = asyncio.new_event_loop()
+        # A daemon thread: a client its caller never closes must not keep the process
+        # from exiting (a worker thread, as anyio's blocking portal uses, would).
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="kling-mock-in-process", daemon=True
         )
-        self._portal = self._portal_cm.__enter__()
+        self._thread.start()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
@@ -45,10 +48,15 @@ class InProcessTransport(httpx.BaseTransport):
             body = await response.aread()
             return httpx.Response(response.status_code, headers=response.headers, content=body)
 
-        return self._portal.call(call)
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result()
 
     def close(self) -> None:
-        self._portal_cm.__exit__(None, None, None)
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.close()
 
 
 class MockKling:

@@ -203,3 +203,18 @@ def test_a_downstream_project_gets_the_fixtures_without_any_setup(tmp_path) -> N
     # Then the plugin was found through its entry point and the test passed
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_a_script_that_never_closes_its_in_process_client_still_exits() -> None:
+    # Given a script that uses MockKling's sync client and forgets to close it
+    script = (
+        "from kling_mock import MockKling\n"
+        "mock = MockKling()\n"
+        "client = mock.client()\n"
+        "print(client.get('/openapi.json').status_code)\n"
+    )
+    # When it ends, then the process exits (the in-process loop does not hold it)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "200")
