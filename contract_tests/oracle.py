@@ -239,8 +239,10 @@ def _aspect(text: str) -> Fraction:
 def _error_fields(error: ValidationError) -> list[str]:
     """The dotted field names one schema error is about (a ``required`` error: the missing)."""
     path = [str(part) for part in error.absolute_path]
+    required = error.validator_value
     if error.validator == "required" and isinstance(error.instance, Mapping):
-        missing = [str(key) for key in error.validator_value if key not in error.instance]
+        assert isinstance(required, list)
+        missing = [str(key) for key in required if key not in error.instance]
         return [".".join([*path, key]) for key in missing]
     return [".".join(path)]
 

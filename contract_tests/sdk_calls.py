@@ -39,7 +39,7 @@ class SdkCaller:
         """``client.<method>(*args, **kwargs)`` on a fresh client of this kind, awaited if async."""
         if self.kind == SYNC:
             with contextlib.ExitStack() as stack:
-                extra = {}
+                extra: dict[str, Any] = {}
                 if self.sync_http is not None:
                     extra["http_client"] = stack.enter_context(self.sync_http())
                 client = stack.enter_context(KlingExpand(**self.config, **extra))
@@ -48,7 +48,7 @@ class SdkCaller:
 
     async def _call_async(self, method: str, *args: Any, **kwargs: Any) -> Any:
         async with contextlib.AsyncExitStack() as stack:
-            extra = {}
+            extra: dict[str, Any] = {}
             if self.async_http is not None:
                 extra["http_client"] = await stack.enter_async_context(self.async_http())
             client = await stack.enter_async_context(AsyncKlingExpand(**self.config, **extra))

@@ -42,8 +42,16 @@ class RequestCase:
     label: str
     fields: Mapping[str, Any] = field(repr=False)
     image_field: str
-    image: ImageSpec | str | None
+    # An ImageSpec is encoded as base64; anything else (a URL, broken text, a number
+    # where text belongs) is sent as it is, as an untyped client could.
+    image: ImageSpec | str | int | bytes | None
     on_a_limit: bool | None = field(default=None, compare=False)
+
+    @property
+    def image_spec(self) -> ImageSpec:
+        """The image this case encodes (for cases built with one)."""
+        assert isinstance(self.image, ImageSpec), f"{self.label} carries no ImageSpec"
+        return self.image
 
     def body(self) -> dict[str, Any]:
         body = dict(self.fields)
@@ -56,7 +64,7 @@ class RequestCase:
     def with_fields(self, label: str, **changes: Any) -> RequestCase:
         return RequestCase(label, {**self.fields, **changes}, self.image_field, self.image)
 
-    def with_image(self, label: str, image: ImageSpec | str | None) -> RequestCase:
+    def with_image(self, label: str, image: ImageSpec | str | int | bytes | None) -> RequestCase:
         return RequestCase(label, self.fields, self.image_field, image)
 
     def without(self, name: str) -> RequestCase:
@@ -225,9 +233,13 @@ def valid_request_cases(draw: st.DrawFn, bounds: SpecBounds) -> RequestCase:
     ``n`` anywhere in its range."""
     v_low, v_high = _ratio_range(bounds, bounds.vertical)
     h_low, h_high = _ratio_range(bounds, bounds.horizontal)
-    vertical_top = min(sum(v_high), bounds.max_area_factor / (1 + sum(h_low)) - 1)
+    vertical_top = min(
+        sum(v_high, Fraction(0)), bounds.max_area_factor / (1 + sum(h_low, Fraction(0))) - 1
+    )
     vertical = draw(_split_hundredths(vertical_top, v_low, v_high))
-    horizontal_top = min(sum(h_high), bounds.max_area_factor / (1 + sum(vertical)) - 1)
+    horizontal_top = min(
+        sum(h_high, Fraction(0)), bounds.max_area_factor / (1 + sum(vertical, Fraction(0))) - 1
+    )
     horizontal = draw(_split_hundredths(horizontal_top, h_low, h_high))
     fields: dict[str, Any] = {
         name: float(value)
@@ -363,7 +375,7 @@ def untyped_cases(bounds: SpecBounds) -> list[RequestCase]:
     value of the wrong type in each kind of field."""
     base = baseline_case(bounds)
     encoded = base.body()[bounds.image_field]
-    truncated = base64.b64encode(base.image.encoded()[: len(base.image.encoded()) // 2])
+    truncated = base64.b64encode(base.image_spec.encoded()[: len(base.image_spec.encoded()) // 2])
     ratio = bounds.vertical[0]
     cases = [
         base.with_image("image by URL", URL_IMAGE).pinned(True),

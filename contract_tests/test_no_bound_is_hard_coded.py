@@ -112,7 +112,7 @@ def constant_value(node: ast.AST) -> Fraction | None:
 
 def http_status_classes(tree: ast.AST) -> set[int]:
     """Literals in ``200 <= status < 300``-style comparisons: HTTP status classes, not bounds."""
-    found = set()
+    found: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             literals = [n for n in [node.left, *node.comparators] if isinstance(n, ast.Constant)]
@@ -123,7 +123,7 @@ def http_status_classes(tree: ast.AST) -> set[int]:
 
 
 def docstring_nodes(tree: ast.AST) -> set[int]:
-    found = set()
+    found: set[int] = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
@@ -189,7 +189,9 @@ def restated_bounds(source: str, bounds: SpecBounds, *, package: bool = True) ->
             if names & QUANTITY_WORDS[bound.quantity] and id(literal) not in status_classes:
                 tied.add(id(literal))
                 text = ast.unparse(literal)
-                found.append(f"line {literal.lineno}: {text} {how} is the {bound.label}")
+                found.append(
+                    f"line {getattr(literal, 'lineno', '?')}: {text} {how} is the {bound.label}"
+                )
     if not package:
         return sorted(set(found))
     distinctive = {v: b for v, bs in scanned.items() for b in bs if b.distinctive}
@@ -199,9 +201,8 @@ def restated_bounds(source: str, bounds: SpecBounds, *, package: bool = True) ->
     for node in ast.walk(tree):
         value = constant_value(node)
         if value in distinctive and id(node) not in status_classes | tied:
-            found.append(
-                f"line {node.lineno}: {ast.unparse(node)} is the {distinctive[value].label}"
-            )
+            line = getattr(node, "lineno", "?")
+            found.append(f"line {line}: {ast.unparse(node)} is the {distinctive[value].label}")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if id(node) not in docstrings and text_pattern.search(node.value):
                 found.append(f"line {node.lineno}: {node.value!r} states a bound")

@@ -49,7 +49,7 @@ def test_a_succeeded_task_has_n_images_that_keep_the_original(
         n = case.fields["n"]
         result = sdk.call(
             "expand",
-            case.image.encoded(),
+            case.image_spec.encoded(),
             n=n,
             prompt=case.fields[bounds.prompt_field],
             timeout=3600,
@@ -65,7 +65,7 @@ def test_a_succeeded_task_has_n_images_that_keep_the_original(
         # (n spans the spec's whole range, so each example downloads, and has the mock
         # render, one image of the n, drawn: a budget on rendering, not a spec bound)
         image = data.draw(st.sampled_from(task.images), label="image checked")
-        width, height = case.image.width, case.image.height
+        width, height = case.image_spec.width, case.image_spec.height
         canvas_w, canvas_h, x, y = bounds.canvas(width, height, case.fields)
         expanded = Image.open(io.BytesIO(mock_bytes(mock, image.url))).convert("RGB")
         assert expanded.size == (canvas_w, canvas_h)
@@ -124,7 +124,7 @@ def sdk_on_variant(oracle, spec_variant, make_mock, make_sdk) -> SdkOnVariant:
 def test_the_sdk_refuses_a_required_field_without_a_value_before_sending(sdk_on_variant) -> None:
     bounds = sdk_on_variant.bounds
     base = baseline_case(bounds)
-    image, at_minimum = base.image.encoded(), sdk_sides(base.fields, bounds)
+    image, at_minimum = base.image_spec.encoded(), sdk_sides(base.fields, bounds)
 
     # A ratio given as None (the others at their minimum): refused, naming its field
     for side, name in side_fields(bounds).items():
@@ -150,7 +150,7 @@ def test_a_ratio_left_out_is_sent_as_no_expansion_where_the_spec_allows_it(
     # Given SDK calls that leave one ratio out each (the SDK means: no expansion there)
     bounds, mock = sdk_on_variant.bounds, sdk_on_variant.mock
     base = baseline_case(bounds)
-    image = base.image.encoded()
+    image = base.image_spec.encoded()
     for side, name in side_fields(bounds).items():
         others = {s: v for s, v in sdk_sides(base.fields, bounds).items() if s != side}
         if bounds.ratio_min[name] <= 0 <= bounds.ratio_max[name]:

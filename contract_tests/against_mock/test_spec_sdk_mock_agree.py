@@ -158,14 +158,16 @@ def test_an_image_of_max_bytes_is_accepted_and_one_byte_more_refused(
     # Given a valid request whose PNG is exactly the byte limit, or a byte over it
     oracle = SpecOracle(resolved_spec)
     case = byte_limit_cases(oracle.bounds)[index]
-    assert len(case.image.encoded()) == oracle.bounds.max_bytes + index
+    assert len(case.image_spec.encoded()) == oracle.bounds.max_bytes + index
 
     # Then the oracle, the mock and the SDK all accept the first and refuse the second
     assert oracle.judge(case.body()).accepted is case.on_a_limit
     mock = make_mock()
     with mock.client() as mock_http:
         assert mock_accepts(mock_http, oracle.bounds, case.body()) is case.on_a_limit
-    image, arguments = sdk_request(case, oracle.bounds)
+    request = sdk_request(case, oracle.bounds)
+    assert request is not None, "a case the SDK's typed API can express"
+    image, arguments = request
     refused = sdk_refuses_before_sending(make_sdk(mock), mock, image, arguments)
     assert refused is not case.on_a_limit
 
@@ -183,7 +185,9 @@ def test_the_spec_sdk_and_mock_agree_on_a_callback_url_that_is_no_uri(
     assert oracle.judge(case.body()).schema_fields == {"callback_url"}
     with mock.client() as http:
         assert not mock_accepts(http, oracle.bounds, case.body())
-    image, arguments = sdk_request(case, oracle.bounds)
+    request = sdk_request(case, oracle.bounds)
+    assert request is not None, "a case the SDK's typed API can express"
+    image, arguments = request
     with pytest.raises(InputValidationError) as caught:
         sdk.call("check", image, **arguments)
     assert caught.value.field == "callback_url"

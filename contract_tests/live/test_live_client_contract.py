@@ -36,7 +36,7 @@ def test_a_create_with_an_unknown_key_is_refused_before_anything_is_charged(live
     with pytest.raises(AuthenticationError) as caught:
         live_call(
             "submit",
-            baseline_case(bounds).image.encoded(),
+            baseline_case(bounds).image_spec.encoded(),
             api_key="sk-contract-test-not-a-key",
             sent=sent,
         )
@@ -63,7 +63,7 @@ def test_a_small_paid_expansion_follows_the_canvas_convention(live_config, paid_
 
     # When it is expanded once
     with KlingExpand(**live_config) as client:
-        result = client.expand(case.image.encoded(), right=0.1, n=1, timeout=600)
+        result = client.expand(case.image_spec.encoded(), right=0.1, n=1, timeout=600)
         (data,) = result.fetch()
 
     # Then the canvas is the convention's, give or take Kling's undocumented rounding

@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -10,7 +11,9 @@ from kling_bench._requests import auth_headers
 from kling_spec import CREATE_PATH
 
 
-def _counting_app(status_for: callable = lambda n: 200) -> tuple[Starlette, list[bytes]]:
+def _counting_app(
+    status_for: Callable[[int], int] = lambda n: 200,
+) -> tuple[Starlette, list[bytes]]:
     received: list[bytes] = []
 
     async def create(request: Request) -> JSONResponse:

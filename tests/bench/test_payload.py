@@ -129,7 +129,7 @@ def _task_app(*, final_status: str | None, image_url: str = "", png: bytes = b""
         return JSONResponse({"code": 0, "data": {"task_id": "t1"}})
 
     async def get_task(request: Request) -> JSONResponse:
-        record = {"task_id": "t1", "task_status": final_status or "processing"}
+        record: dict[str, object] = {"task_id": "t1", "task_status": final_status or "processing"}
         record["task_result"] = {"images": [{"index": 0, "url": image_url}]}
         return JSONResponse({"code": 0, "data": record})
 

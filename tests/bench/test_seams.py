@@ -77,7 +77,7 @@ def test_an_sdk_without_klingexpand_is_a_clear_skip(monkeypatch) -> None:
 
 
 def test_the_sdk_seam_calls_get_on_a_client_built_from_url_and_key(monkeypatch) -> None:
-    built = {}
+    built: dict[str, object] = {}
 
     class FakeKlingExpand:
         def __init__(self, *, api_key: str, base_url: str) -> None:

@@ -55,7 +55,7 @@ def test_a_finished_task_result_lists_its_images(envelope) -> None:
         envelope(task_status="succeed", task_result={"images": images})
     ).data.task_result
 
-    assert isinstance(result, TaskResult)
+    assert isinstance(result, TaskResult) and isinstance(result.images, list)
     assert [(i.index, i.url) for i in result.images] == [
         (0, "https://cdn/0.png"),
         (1, "https://cdn/1.png"),

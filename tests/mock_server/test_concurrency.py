@@ -1,5 +1,6 @@
 """Image decodes and renders, and large create bodies, are bounded in how many run at once."""
 
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import kling_mock._render
 import kling_mock._service
 from kling_spec import CREATE_PATH
 
@@ -91,7 +93,7 @@ def test_concurrent_uploads_decode_at_most_the_configured_number_at_once(
     service = kling_mock._service
     slots = probe.counting(bounded_api.mock.service.decode_slots)
     monkeypatch.setattr(bounded_api.mock.service, "decode_slots", slots)
-    monkeypatch.setattr(service, "decode_source", probe.holding(service.decode_source))
+    monkeypatch.setattr(service, "decode_source", probe.holding(kling_mock._render.decode_source))
     body = request_body(image=b64(png()))
 
     responses, full = run_at_once([lambda: bounded_api.create(body)] * REQUESTS, probe)
@@ -114,10 +116,10 @@ def test_concurrent_first_downloads_render_at_most_the_configured_number_at_once
     service = kling_mock._service
     slots = probe.counting(bounded_api.mock.service.decode_slots)
     monkeypatch.setattr(bounded_api.mock.service, "decode_slots", slots)
-    monkeypatch.setattr(service, "expand_image", probe.holding(service.expand_image))
+    monkeypatch.setattr(service, "expand_image", probe.holding(kling_mock._render.expand_image))
 
     responses, full = run_at_once(
-        [lambda url=url: bounded_api.http.get(url) for url in urls], probe
+        [functools.partial(bounded_api.http.get, url) for url in urls], probe
     )
 
     assert [response.status_code for response in responses] == [200] * REQUESTS

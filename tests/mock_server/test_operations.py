@@ -62,6 +62,7 @@ def test_list_pages_newest_first(api: Api, request_body) -> None:
 
 def test_list_defaults_come_from_the_spec(api: Api, request_body) -> None:
     default_size = api.mock.service.list_parameters["pageSize"].default
+    assert isinstance(default_size, int)
     for _ in range(default_size + 1):
         api.created(request_body())
 

@@ -171,6 +171,7 @@ def test_kling_mock_serve_runs_as_a_process_and_stops_cleanly(request_body) -> N
     assert task["task_id"] == created["task_id"]
     while seen[-1]:
         seen.append(output.get(timeout=30))
+    assert process.stderr is not None
     process.stderr.close()
     assert "Finished server process" in "".join(seen)
     # uvicorn shuts down gracefully, then re-raises the signal it was stopped with

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+import kling_mock._render
 import kling_mock._service
 
 from .conftest import Api, C, b64, picture
@@ -124,7 +125,7 @@ def test_results_are_rendered_once_and_then_served_from_memory(
     api: Api, request_body, monkeypatch
 ) -> None:
     renders: list[int] = []
-    real = kling_mock._service.expand_image
+    real = kling_mock._render.expand_image
 
     def counting(*args: Any, **kwargs: Any) -> Image.Image:
         renders.append(1)

@@ -359,7 +359,9 @@ def test_constraints_are_read_once_at_start_up(mock: MockKling) -> None:
 
 def test_a_spec_without_the_constraints_fails_at_start_up() -> None:
     spec = copy.deepcopy(load_resolved_spec())
-    del request_schema_of(spec)["x-kling-constraints"]
+    schema = request_schema_of(spec)
+    assert isinstance(schema, dict)
+    del schema["x-kling-constraints"]
 
     with pytest.raises(SpecError, match="constraints"):
         MockKling(spec=spec)

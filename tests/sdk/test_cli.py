@@ -247,8 +247,13 @@ def test_a_missing_key_is_exit_2_with_a_hint(cli, monkeypatch):
 
 def test_mock_hands_its_arguments_to_the_mock_servers_command_line(cli, monkeypatch):
     seen = []
+
+    def main(argv):
+        seen.append(argv)
+        return 0
+
     fake = types.ModuleType("kling_mock._cli")
-    fake.main = lambda argv: seen.append(argv) or 0
+    fake.main = main  # type: ignore[attr-defined]  # a stand-in module, built by hand
     monkeypatch.setitem(sys.modules, "kling_mock._cli", fake)
     assert cli("mock", "--port", "4011")[0] == 0
     assert seen == [["serve", "--port", "4011"]]
@@ -292,9 +297,10 @@ def test_demo_starts_the_mock_and_runs_the_sample_through_the_command_line(
             events.append("stopped")
 
     fake = types.ModuleType("kling_mock")
-    fake.DEFAULT_DEV_KEY = "mock-key"
-    fake.MockConfig = lambda **config: config
-    fake.MockKling = lambda config: types.SimpleNamespace(serve=Server)
+    # A stand-in module, built by hand: its attributes are unknown to the type checker.
+    fake.DEFAULT_DEV_KEY = "mock-key"  # type: ignore[attr-defined]
+    fake.MockConfig = lambda **config: config  # type: ignore[attr-defined]
+    fake.MockKling = lambda config: types.SimpleNamespace(serve=Server)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "kling_mock", fake)
     create = router.post(CREATE_URL).respond(json=envelope(task_id="t1"))
     router.get(f"{CREATE_URL}/t1").respond(json=succeeded("t1"))

@@ -72,7 +72,9 @@ def test_codes_sit_in_the_families_the_tree_draws():
     tree = kling_expand._exceptions.__doc__
     for code, row in KLING_ERROR_CODES.items():
         line = next(line for line in tree.splitlines() if row.error_class.__name__ in line)
-        low, high = (int(n) for n in re.search(r"(\d{4})-(\d{4})", line).groups())
+        span = re.search(r"(\d{4})-(\d{4})", line)
+        assert span is not None, line
+        low, high = (int(n) for n in span.groups())
         assert low <= code <= high, (code, line)
 
 

@@ -50,6 +50,7 @@ def test_every_input_form_is_sent_as_raw_base64_of_a_real_image(form, make_image
     assert not prepared.wire.startswith("data:")
     decoded = Image.open(io.BytesIO(base64.b64decode(prepared.wire)))
     assert decoded.size == (400, 300)
+    assert prepared.info is not None
     assert (prepared.info.format, prepared.info.width, prepared.info.height) == ("png", 400, 300)
 
 
@@ -125,7 +126,8 @@ def test_base64_wrapped_in_white_space_is_the_same_base64(make_image, wrap):
     data = make_image(400, 300)
     prepared = prepare_image(wrap(data))
     assert prepared.wire == base64.b64encode(data).decode()
-    assert prepared.data == data and (prepared.info.width, prepared.info.height) == (400, 300)
+    assert prepared.data == data and prepared.info is not None
+    assert (prepared.info.width, prepared.info.height) == (400, 300)
 
 
 @pytest.mark.parametrize("text", ["not an image at all", "aGVsbG8gd29ybGQ="])
@@ -199,7 +201,7 @@ def test_ratios_for_aspect_reach_the_aspect_within_every_limit(aspect, size, anc
             ratios_for_aspect(size, aspect, anchor=anchor)
         return
     ratios = ratios_for_aspect(size, aspect, anchor=anchor)
-    width, height, _, _ = canvas_geometry(*size, ratios)
+    width, height, _, _ = canvas_geometry(size[0], size[1], ratios)
     assert width / height == pytest.approx(float(Fraction(aspect.replace(":", "/"))), rel=2e-3)
     assert LIMITS.area_ok(ratios.as_fields())
     for name, value in ratios.as_fields().items():

@@ -25,6 +25,7 @@ def live_module_under(monkeypatch, environ: dict[str, str]):
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     spec = importlib.util.spec_from_file_location("live_gate_probe", LIVE_MODULE)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

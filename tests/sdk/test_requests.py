@@ -383,7 +383,12 @@ def test_expand_applies_per_call_options_to_the_create_and_every_poll(
 
 def recording(envelope, seen: list[httpx.Request]) -> httpx.MockTransport:
     """A transport that keeps every request and answers each with a task."""
-    return httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200, json=envelope()))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=envelope())
+
+    return httpx.MockTransport(answer)
 
 
 def test_clients_sharing_one_httpx_client_each_send_their_own_key(make_client, make_http, envelope):

@@ -12,6 +12,7 @@ import pytest
 from kling_expand import (
     APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     InvalidRequestError,
     RateLimitError,
@@ -136,7 +137,7 @@ def test_a_custom_policy_caps_the_delay(make_client, router, clock):
 @pytest.mark.parametrize(("status", "code"), [(400, 1201), (401, 1002), (429, 1102), (429, 1304)])
 def test_failures_that_will_not_pass_are_not_retried(client, router, clock, status, code):
     route = router.get(TASK_URL).mock(return_value=kling_error(status, code))
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(APIStatusError) as caught:
         client.get("t1")
     assert route.call_count == 1 and clock.sleeps == []
     assert caught.value.code == code and caught.value.status_code == status
@@ -277,6 +278,7 @@ def test_when_the_lookup_itself_fails_the_create_is_not_resent(make_client, rout
     with pytest.raises(APITimeoutError) as caught:
         client.submit("https://img.test/a.jpg", up=0.5)
     assert create.call_count == 1
+    assert isinstance(caught.value.__cause__, APIStatusError)
     assert caught.value.__cause__.code == 1002
 
 

@@ -107,8 +107,8 @@ def flow_client(client_kind: str, mock: Any) -> Iterator[Any]:
         return
     runner = asyncio.Runner()
     http = mock.async_client(api_key=None)
-    client = AsyncKlingExpand(http_client=http, **options)
-    yield AsyncFacade(client, runner)
+    async_client = AsyncKlingExpand(http_client=http, **options)
+    yield AsyncFacade(async_client, runner)
     runner.run(http.aclose())
     runner.close()
 
@@ -260,7 +260,7 @@ def test_the_mocks_signed_callbacks_verify_and_parse_with_the_sdk(make_image):
     received: list[httpx.Request] = []
     mock = kling_mock.MockKling(
         kling_mock.MockConfig(submitted_seconds=1, processing_seconds=2, callback_secret=secret),
-        callback_transport=httpx.MockTransport(lambda r: received.append(r) or httpx.Response(200)),
+        callback_transport=httpx.MockTransport(received_ok(received)),
     )
     with mock.client(api_key=None) as http:
         client = KlingExpand(
@@ -276,3 +276,13 @@ def test_the_mocks_signed_callbacks_verify_and_parse_with_the_sdk(make_image):
     reported = [verify_callback(r.content, dict(r.headers), secret) for r in received]
     assert {t.id for t in reported} == {task.id}
     assert reported[-1].succeeded and reported[-1].images
+
+
+def received_ok(received: list[httpx.Request]):
+    """A handler that keeps each request and answers 200."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(200)
+
+    return answer
