@@ -204,7 +204,9 @@ def parse_json_body(raw: bytes, max_depth: int = 32, max_commas: int | None = No
         parsed_with_huge_ints = True
     if not isinstance(body, dict | list):
         return body
-    check_strings = _SURROGATE_ESCAPE.search(raw) is not None
+    # bytes.find skips a base64 image at memchr speed; the regex alone walks every byte.
+    first_escape = raw.find(b"\\u")
+    check_strings = first_escape >= 0 and _SURROGATE_ESCAPE.search(raw, first_escape) is not None
     depth, finite, unicode_ok = _shape(body, check_strings=check_strings)
     if depth > max_depth:
         raise malformed(f"the request body nests deeper than this server's max_depth {max_depth}")
