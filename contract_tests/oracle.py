@@ -118,15 +118,15 @@ class SpecBounds:
         """``(canvas width, canvas height, x, y)`` of an expansion, the original at ``(x, y)``.
 
         The spec's ``canvas_rounding`` convention, on the ratios as written;
-        ``round`` is Python's (half to even), as the spec's formula writes it.
+        ``round`` takes halves up, as the spec's convention says.
         """
         up, down = (_exact(body[name]) for name in self.vertical)
         left, right = (_exact(body[name]) for name in self.horizontal)
         return (
-            round(width * (1 + left + right)),
-            round(height * (1 + up + down)),
-            round(width * left),
-            round(height * up),
+            _half_up(width * (1 + left + right)),
+            _half_up(height * (1 + up + down)),
+            _half_up(width * left),
+            _half_up(height * up),
         )
 
 
@@ -224,6 +224,11 @@ class SpecOracle:
         if not self.bounds.aspect_min <= Fraction(width, height) <= self.bounds.aspect_max:
             problems.add("aspect_ratio")
         return problems
+
+
+def _half_up(value: Fraction) -> int:
+    """The nearest integer to a non-negative ``value``, halves going up."""
+    return (2 * value + 1) // 2
 
 
 def _exact(value: Any) -> Fraction:

@@ -25,7 +25,7 @@ def test_canvas_geometry_follows_the_convention(spec_variant) -> None:
     bounds = SpecBounds.read(spec_variant)
     constraints = ExpandConstraints.from_spec(spec_variant)
     base = baseline_case(bounds)
-    # Ties in decimal, which half-to-even rounds down: 315 * 1.1 = 346.5 (binary
+    # Ties in decimal, which the convention rounds up: 315 * 1.1 = 346.5 (binary
     # floats land on the tie too) and 525 * 1.14 = 598.5 (they land above it).
     tie = base.with_fields("tie", **{bounds.horizontal[0]: 0.1}).fields
     float_tie = base.with_fields("tie", **{bounds.vertical[1]: 0.14}).fields

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ._constraints import ExpandConstraints, as_written
 
@@ -28,9 +30,11 @@ def expanded_canvas(
 
     canvas = ``round(w * (1 + left + right))`` x ``round(h * (1 + up + down))``, the
     original at ``(round(w * left), round(h * up))``. Kling does not document its
-    rounding: here ``round`` is Python's (half to even), applied exactly to the
-    ratios as written (:func:`as_written`). The mock renders and the SDK predicts
-    with this one function.
+    rounding: here ``round`` takes halves up, applied exactly to the ratios as
+    written (:func:`as_written`). Half to even would not do: 303 px widened by
+    0.5 on the left would be a 454 px canvas (454.5 to even) with the original at
+    152 (151.5 to even), its last column off the edge. The mock renders and the
+    SDK predicts with this one function.
 
     >>> c = ExpandConstraints.from_spec()
     >>> up, down = c.vertical_fields
@@ -42,8 +46,12 @@ def expanded_canvas(
     up, down = (as_written(ratios[name]) for name in c.vertical_fields)
     left, right = (as_written(ratios[name]) for name in c.horizontal_fields)
     return Canvas(
-        width=round(width * (1 + left + right)),
-        height=round(height * (1 + up + down)),
-        left=round(width * left),
-        top=round(height * up),
+        width=_round_half_up(width * (1 + left + right)),
+        height=_round_half_up(height * (1 + up + down)),
+        left=_round_half_up(width * left),
+        top=_round_half_up(height * up),
     )
+
+
+def _round_half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))

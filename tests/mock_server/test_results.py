@@ -45,6 +45,34 @@ def test_the_canvas_and_offset_follow_the_documented_convention(api: Api, reques
     assert ImageChops.difference(placed, source).getbbox() is None
 
 
+ODD = C.image_min_side | 1  # an odd side the spec accepts
+TIE_CANVAS, TIE_OFFSET = (3 * ODD + 1) // 2, (ODD + 1) // 2  # ODD * 1.5 and ODD * 0.5, up
+
+
+@pytest.mark.parametrize(
+    ("size", "ratios", "canvas", "offset"),
+    [
+        # ODD * 1.5 and ODD * 0.5 are both ties: halves go up, so the original's last
+        # column still lands on the canvas (half to even put it one pixel off the edge)
+        ((ODD, ODD + 1), {LEFT: 0.5}, (TIE_CANVAS, ODD + 1), (TIE_OFFSET, 0)),
+        ((ODD + 1, ODD), {UP: 0.5}, (ODD + 1, TIE_CANVAS), (0, TIE_OFFSET)),
+    ],
+    ids=["odd-width", "odd-height"],
+)
+def test_an_odd_side_on_a_rounding_tie_keeps_every_original_pixel(
+    api: Api, request_body, png, size, ratios, canvas, offset
+) -> None:
+    width, height = size
+    source = picture(width, height, seed=7)
+    task = finished(api, request_body(image=b64(png(width, height, seed=7)), **ratios))
+
+    result = download(api, task["task_result"]["images"][0]["url"])
+
+    assert result.size == canvas
+    box = (*offset, offset[0] + size[0], offset[1] + size[1])
+    assert ImageChops.difference(result.convert("RGB").crop(box), source).getbbox() is None
+
+
 def test_transparent_png_pixels_survive_unchanged(api: Api, request_body, png) -> None:
     source = picture(320, 320, mode="RGBA", seed=5)
     task = finished(api, request_body(image=b64(png(320, 320, "RGBA", 5)), **{LEFT: 1.0}))
