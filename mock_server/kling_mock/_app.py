@@ -275,6 +275,8 @@ async def admin_faults(request: Request) -> Response:
         body = await _admin_json(request)
         try:
             if "rates" in body:
+                if not isinstance(body["rates"], Mapping):
+                    raise TypeError('give rates as an object, {"scenario": rate}')
                 faults.set_rates(dict(body["rates"]))
         except (ValueError, TypeError) as exc:
             raise RequestRefused([Violation("rates", f"rates: {exc}", INVALID_VALUE)]) from None

@@ -107,8 +107,8 @@ class FaultPlan:
         for name, rate in rates.items():
             if name not in SCENARIOS:
                 raise ValueError(f"unknown fault scenario {name!r}; known: {', '.join(SCENARIOS)}")
-            if not 0 <= rate <= 1:
-                raise ValueError(f"the rate of {name} must be within [0, 1], not {rate}")
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                raise ValueError(f"the rate of {name} must be a number within [0, 1], not {rate!r}")
 
     @property
     def rates(self) -> dict[str, float]:

@@ -174,6 +174,10 @@ def test_rates_can_be_changed_and_reset_through_the_admin_api(api: Api) -> None:
     [
         {"scenario": "meteor"},
         {"rates": {"server_error": 2}},
+        {"rates": {"server_error": True}},
+        {"rates": {"server_error": "0.5"}},
+        {"rates": [["server_error", 0.5]]},
+        {"rates": None},
         {"scenario": "slow", "times": 0},
         {"scenario": "slow", "times": "many"},
         {"scenario": "slow", "times": 2.5},
@@ -183,6 +187,8 @@ def test_the_admin_api_refuses_nonsense_faults(api: Api, body: dict[str, Any]) -
     response = api.http.post(f"{ADMIN_PREFIX}/faults", json=body)
 
     assert (response.status_code, response.json()["code"]) == (400, 1201)
+    # Nothing half-taken: the API still answers as before
+    assert api.list().status_code == 200
 
 
 def test_unknown_configured_scenarios_fail_at_start_up(make_mock) -> None:
