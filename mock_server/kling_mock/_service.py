@@ -279,6 +279,9 @@ class Slots:
         self._free.release()
 
 
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
 class QueryParameter:
     """One query parameter of an operation, validated with its schema from the spec."""
 
@@ -293,7 +296,8 @@ class QueryParameter:
         if raw is None:
             return self.default
         value: Any = raw
-        if self._numeric:
+        # ASCII digits only: int() also takes "１", "1_0" and " 5", no client's integer.
+        if self._numeric and _NUMBER_TEXT.fullmatch(raw):
             try:
                 value = int(raw)
             except ValueError:

@@ -82,6 +82,15 @@ def test_paging_parameters_out_of_range_are_refused_with_the_limit(api: Api, nam
     assert str(schema["maximum"]) in too_big.json()["message"]
 
 
+@pytest.mark.parametrize("text", ["\uff11", "1_0", " 5", "+5", "0x10"])
+def test_a_page_number_spelled_other_than_ascii_digits_is_refused(api: Api, text: str) -> None:
+    # int() would take these; no client sends them as a number
+    response = api.list(pageSize=text)
+
+    assert refusal(response) == (400, 1201)
+    assert "pageSize" in response.json()["message"]
+
+
 def test_an_integral_float_page_number_is_an_integer(api: Api, request_body) -> None:
     api.created(request_body())
 
