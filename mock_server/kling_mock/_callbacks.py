@@ -154,7 +154,7 @@ def attempt_sync(
 ) -> tuple[int | None, str]:
     try:
         response = client.post(delivery.url, content=delivery.payload, headers=headers)
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # any failure, not only httpx.HTTPError, is an attempt that failed
         return None, f"{type(exc).__name__}: {exc}"
     return response.status_code, ""
 
@@ -164,6 +164,6 @@ async def attempt_async(
 ) -> tuple[int | None, str]:
     try:
         response = await client.post(delivery.url, content=delivery.payload, headers=headers)
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # any failure, not only httpx.HTTPError, is an attempt that failed
         return None, f"{type(exc).__name__}: {exc}"
     return response.status_code, ""

@@ -194,6 +194,28 @@ def test_a_callback_url_with_an_impossible_port_is_refused_not_a_crash(hooked, r
     assert all("port" in d.attempts[0]["error"] for d in api.mock.deliveries)
 
 
+def test_a_receiver_failing_in_any_way_is_a_failed_attempt_retried(
+    make_mock, make_api, request_body
+):
+    # Given a callback transport that fails with an error no HTTP library would raise
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("the receiver's stack fell over")
+
+    mock = make_mock(
+        transports={"callback_transport": httpx.MockTransport(broken)},
+        submitted_seconds=1,
+        processing_seconds=2,
+    )
+    api = make_api(mock)
+    api.created(request_body(callback_url=HOOK))
+    # When the clock moves through the admin API
+    advanced = api.http.post(f"{ADMIN_PREFIX}/clock/advance", json={"seconds": 1})
+    # Then the clock moved, and the delivery recorded the error and stays due for a retry
+    assert advanced.status_code == 200
+    first = api.mock.deliveries[0]
+    assert first.state == "pending" and "RuntimeError" in first.attempts[0]["error"]
+
+
 def test_deliveries_are_visible_through_the_admin_api(hooked, request_body) -> None:
     api, receiver = hooked()
     task_id = api.created(request_body(callback_url=HOOK))["task_id"]
