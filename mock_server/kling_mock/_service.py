@@ -194,7 +194,11 @@ def parse_json_body(raw: bytes, max_depth: int = 32, max_commas: int | None = No
     try:
         body = json.loads(text, parse_constant=_reject_constant)
         parsed_with_huge_ints = False
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise malformed(
+            f"the request body is JSON nested deeper than this server's max_depth {max_depth}"
+        ) from None
+    except ValueError as exc:
         # Only a failed parse pays for the Python-level integer hook: an integer longer
         # than CPython converts is well-formed JSON, to be refused as its field's value.
         try:
@@ -279,6 +283,9 @@ class Slots:
         self._free.release()
 
 
+# Pillow names the buffer it read (" <_io.BytesIO object at 0x7f...>"): noise to a
+# client, and different on every run.
+_OBJECT_ADDRESS = re.compile(r" ?<[^<>]* at 0x[0-9a-fA-F]+>")
 _NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
@@ -554,7 +561,13 @@ class MockService:
             await anyio.to_thread.run_sync(self._decode, source)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise RequestRefused(
-                [Violation(field, f"{field}: the {info.format} data cannot be decoded ({exc})")]
+                [
+                    Violation(
+                        field,
+                        f"{field}: the {info.format} data cannot be decoded "
+                        f"({_OBJECT_ADDRESS.sub('', str(exc))})",
+                    )
+                ]
             ) from None
         return source
 

@@ -113,11 +113,13 @@ def test_the_store_stays_bounded_under_many_uploads(make_api, request_body, png)
 
 @pytest.mark.parametrize("field", ["extra", C.image_field, "n", "watermark_info"])
 @pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a":', "}")])
+# 950 is past max_depth; 100,000 is past the JSON parser's own recursion limit too
+@pytest.mark.parametrize("depth", [950, 100_000])
 def test_deeply_nested_json_is_refused_not_crashed_on(
-    api: Api, request_body, field: str, opening: str, closing: str
+    api: Api, request_body, field: str, opening: str, closing: str, depth: int
 ) -> None:
     marker = '"NESTED"'
-    nested = opening * 950 + ("1" if opening != "[" else "") + closing * 950
+    nested = opening * depth + ("1" if opening != "[" else "") + closing * depth
     raw = json.dumps(request_body(**{field: "NESTED"})).replace(marker, nested)
 
     response = api.http.post(

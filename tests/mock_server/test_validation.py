@@ -168,6 +168,20 @@ def test_a_decompression_bomb_is_refused_without_decoding(make_mock, make_api, r
     assert_refused(response, 400, 1201, "50000x50000", str(mock.config.max_source_pixels))
 
 
+def test_an_undecodable_png_is_refused_with_a_message_free_of_object_addresses(
+    api: Api, request_body
+) -> None:
+    # A well-formed PNG with a colour type PNG does not define: Pillow names its buffer
+    side = C.image_min_side
+    header = struct.pack(">IIBBBBB", side, side, 8, 7, 0, 0, 0)
+    odd = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IEND", b"")
+
+    response = api.create(request_body(image=b64(odd)))
+
+    assert_refused(response, 400, 1201, C.image_field, "cannot be decoded")
+    assert " at 0x" not in response.json()["message"]
+
+
 # --- the other fields -------------------------------------------------------------------
 
 
