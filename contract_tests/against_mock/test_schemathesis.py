@@ -145,8 +145,8 @@ class DrawnBodies:
     create repeats an id an earlier one used, and ratios whose area factor is over
     the spec's limit drop to their minimums (most drawn ratios are, and a run with
     no successful create from drawn data would show nothing). Strings' contents
-    change and numbers stay within their schema bounds, so no case changes its
-    validity under the schema.
+    change, and ratios change only when all are within their schema bounds (to
+    values that are too), so no case changes its validity under the schema.
     """
 
     def __init__(self) -> None:
@@ -162,15 +162,20 @@ class DrawnBodies:
         if isinstance(body.get("external_task_id"), str):
             mapped["external_task_id"] = f"{body['external_task_id']}#{self.calls}"
         bounds = ORACLE.bounds
-        if self._ratios_are_numbers(body) and bounds.area_factor(body) > bounds.max_area_factor:
+        if self._ratios_in_range(body) and bounds.area_factor(body) > bounds.max_area_factor:
             mapped.update(bounds.ratio_min_written)
         return mapped
 
     @staticmethod
-    def _ratios_are_numbers(body) -> bool:
+    def _ratios_in_range(body) -> bool:
+        """Whether every ratio is a number within its schema bounds: only then does
+        lowering them keep the case as valid (or invalid, for its other fields) as it was."""
+        bounds = ORACLE.bounds
         return all(
-            isinstance(body.get(field), int | float) and not isinstance(body.get(field), bool)
-            for field in ORACLE.bounds.ratio_fields
+            isinstance(value := body.get(field), int | float)
+            and not isinstance(value, bool)
+            and bounds.ratio_min_written[field] <= value <= bounds.ratio_max_written[field]
+            for field in bounds.ratio_fields
         )
 
 
