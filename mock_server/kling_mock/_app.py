@@ -88,11 +88,6 @@ def _allowed_methods(request: Request) -> list[str]:
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
-def _index_digits(service: MockService) -> int:
-    """How many digits a result index can have: those of the spec's largest n."""
-    return len(str(int(service.constraints.n_bound.maximum)))
-
-
 def _success(request: Request, data: Any) -> Response:
     request.state.error_code = 0
     body = {"code": 0, "message": "SUCCEED", "request_id": _request_id(request), "data": data}
@@ -217,7 +212,7 @@ async def result_image(request: Request) -> Response:
     # "²" and a 5000-digit index, which int() then refuses with a 500.
     if (
         not _INDEX.fullmatch(index_text)
-        or len(index_text) > _index_digits(service)
+        or len(index_text) > service.result_index_digits
         or kind not in _KINDS
     ):
         raise MockError(404, 1202, f"no such result: {name[:100]}")

@@ -371,14 +371,13 @@ class MockService:
         self.fetch_transport = fetch_transport
         self.callback_transport = callback_transport
         encoded_image = 4 * -(-self.constraints.image_max_bytes // 3)
-        self.max_body_bytes = config.max_body_bytes or encoded_image + other_fields_bytes(
-            self.constraints
-        )
+        other_fields = other_fields_bytes(self.constraints)
+        self.max_body_bytes = config.max_body_bytes or encoded_image + other_fields
         self.max_json_commas = (
-            config.max_json_commas
-            if config.max_json_commas is not None
-            else other_fields_bytes(self.constraints)
+            config.max_json_commas if config.max_json_commas is not None else other_fields
         )
+        # How many digits a result index can have: those of the spec's largest n.
+        self.result_index_digits = len(str(int(self.constraints.n_bound.maximum)))
         self.list_parameters = query_parameters(self.spec, CREATE_PATH, "get")
         self.store = TaskStore(
             max_tasks=config.max_tasks,
