@@ -27,7 +27,8 @@ from ._config import MockConfig
 from ._errors import BodyTooLarge, MockError, RequestRefused, malformed
 from ._faults import POLICY_BLOCK, SCENARIO_HEADER, SCENARIOS, SLOW, TASK_FAILS, refusal_for
 from ._journal import RAW_BODY_PREFIX, summarize_body
-from ._service import RESULTS_PREFIX, MockService, parse_json_body
+from ._json_body import parse_json_body
+from ._service import RESULTS_PREFIX, MockService
 
 ADMIN_PREFIX = "/_mock"
 _INDEX = re.compile(r"[0-9]+")

@@ -118,7 +118,7 @@ class _Request(NamedTuple):
         )
 
 
-class Journal:
+class RequestJournal:
     """The most recent ``max_entries`` requests, oldest first.
 
     A request is kept as the server saw it (the ASGI header list, the body's

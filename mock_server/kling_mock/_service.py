@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import heapq
 import itertools
-import json
-import math
 import random
 import re
-import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import anyio.to_thread
 import httpx
-import jsonschema_rs
 from PIL import Image
 
 from kling_spec import (
     CREATE_PATH,
-    INVALID_VALUE,
     MAX_NESTING,
     ExpandConstraints,
     ImageError,
@@ -36,16 +29,17 @@ from kling_spec import (
     expanded_canvas,
     inspect_image,
     load_resolved_spec,
-    resolve_ref,
 )
 
 from ._callbacks import CallbackQueue, Delivery, attempt_async, attempt_sync
 from ._clock import MockClock
 from ._config import MockConfig
-from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated, malformed
+from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated
 from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
-from ._journal import Journal
+from ._journal import RequestJournal
+from ._json_body import other_fields_bytes
+from ._query import query_parameters
 from ._render import (
     RenderCache,
     decode_source,
@@ -54,15 +48,9 @@ from ._render import (
     source_pixels,
     watermarked,
 )
-from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, Task, TaskStore
+from ._slots import Slots
+from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, StoredTask, TaskStore
 
-# The longest JSON text one character can take: an astral code point written as two
-# \uXXXX escapes (a maxLength counts code points).
-_ESCAPED_CHAR_BYTES = len(json.dumps(chr(sys.maxunicode))) - len('""')
-# Room in a create body for a string field the spec gives no maxLength (a callback URL,
-# an id), and for each field's name, punctuation and any number or small object.
-_UNBOUNDED_TEXT_BYTES = 16 * 1024
-_FIELD_OVERHEAD_BYTES = 256
 POLICY_FAILURE_MESSAGE = "The task failed content safety review (content policy)"
 RESULTS_PREFIX = "/_mock/results"
 # RFC 4122 version 4: version nibble 4, variant bits 10.
@@ -70,266 +58,9 @@ _UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
 _UUID4_SET = (0x4 << 76) | (0x2 << 62)
 _Transport = TypeVar("_Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} does not fit a finite number")
-    return value
-
-
-class _HugeInt:
-    """An integer literal longer than CPython converts (``sys.get_int_max_str_digits``):
-    kept as its length, so the field can be refused as a value rather than the body as
-    malformed."""
-
-    __slots__ = ("digits",)
-
-    def __init__(self, digits: int) -> None:
-        self.digits = digits
-
-
-def _parse_int(text: str) -> int | _HugeInt:
-    try:
-        return int(text)
-    except ValueError:
-        return _HugeInt(len(text.lstrip("-")))
-
-
-def _huge_int(value: Any) -> tuple[str, _HugeInt] | None:
-    """Where the first :class:`_HugeInt` in a parsed body is (``n``, ``a.b[2]``), if any."""
-    pending: list[tuple[str, Any]] = [("", value)]
-    while pending:
-        path, item = pending.pop()
-        if isinstance(item, _HugeInt):
-            return path, item
-        if isinstance(item, dict):
-            pending.extend((f"{path}.{key}" if path else key, child) for key, child in item.items())
-        elif isinstance(item, list):
-            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
-    return None
-
-
-# JSON text can smuggle an unpaired surrogate only as a \\uD800-\\uDFFF escape (UTF-8
-# bytes cannot encode one), so a body without such an escape needs no string scan.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # an unpaired surrogate escape such as "\\ud800"
-        return False
-    return True
-
-
-def _shape(value: Any, *, check_strings: bool = True) -> tuple[int, bool, bool]:
-    """How deeply containers nest in a parsed JSON value, whether every number is finite
-    (the parser turns ``1e400`` into infinity) and whether every string, keys included, is
-    valid Unicode (only looked at with ``check_strings``). Iterative, so no value can
-    exhaust the recursion limit."""
-    deepest, finite, unicode_ok = 0, True, True
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, level = pending.pop()
-        if isinstance(item, str):
-            unicode_ok = unicode_ok and _is_unicode(item)
-            continue
-        deepest = max(deepest, level)
-        children = item.values() if isinstance(item, dict) else item
-        if check_strings and isinstance(item, dict):
-            pending.extend((key, level) for key in item)
-        for child in children:
-            kind = type(child)
-            if kind is float:
-                finite = finite and math.isfinite(child)
-            elif kind is dict or kind is list or (check_strings and kind is str):
-                pending.append((child, level + 1))
-    return deepest, finite, unicode_ok
-
-
-def _has_more_commas(raw: bytes, limit: int) -> bool:
-    """Whether ``raw`` holds more than ``limit`` commas, stopping at the first one past it.
-
-    ``bytes.find`` skips a comma-free stretch (a base64 image) at memchr speed, where
-    ``bytes.count`` would walk every byte of every body.
-    """
-    position = -1
-    for _ in range(limit + 1):
-        position = raw.find(b",", position + 1)
-        if position < 0:
-            return False
-    return True
-
-
-def parse_json_body(raw: bytes, max_depth: int = 32, max_commas: int | None = None) -> Any:
-    """The body as JSON, refusing NaN/Infinity tokens, numbers beyond float range, strings
-    that are not Unicode (unpaired surrogate escapes) and nesting deeper than ``max_depth``
-    (which would only exhaust the checks that follow). With ``max_commas``, a body with more
-    commas is refused before parsing: with nesting bounded, commas bound how many values
-    it holds, and so the memory parsing it takes.
-
-    >>> parse_json_body(b'{"n": 3.0}')
-    {'n': 3.0}
-    """
-    if not raw.strip():
-        raise malformed("the request body is empty; expected a JSON object")
-    if max_commas is not None and _has_more_commas(raw, max_commas):
-        raise malformed(
-            f"the request body holds more than this server's max_json_commas {max_commas} "
-            "commas; a create request has a few dozen at most"
-        )
-    try:
-        # JSON between systems is UTF-8 (RFC 8259); json.loads would guess UTF-16 or -32.
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise malformed(
-            f"the request body is not UTF-8 ({exc.reason} at byte {exc.start}); "
-            "send the JSON encoded as UTF-8"
-        ) from None
-    try:
-        body = json.loads(text, parse_constant=_reject_constant)
-        parsed_with_huge_ints = False
-    except RecursionError:
-        raise malformed(
-            f"the request body is JSON nested deeper than this server's max_depth {max_depth}"
-        ) from None
-    except ValueError as exc:
-        # Only a failed parse pays for the Python-level integer hook: an integer longer
-        # than CPython converts is well-formed JSON, to be refused as its field's value.
-        try:
-            body = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
-        except (ValueError, RecursionError):
-            raise malformed(f"the request body is not valid JSON ({exc})") from None
-        parsed_with_huge_ints = True
-    if not isinstance(body, dict | list):
-        return body
-    # bytes.find skips a base64 image at memchr speed; the regex alone walks every byte.
-    first_escape = raw.find(b"\\u")
-    check_strings = first_escape >= 0 and _SURROGATE_ESCAPE.search(raw, first_escape) is not None
-    depth, finite, unicode_ok = _shape(body, check_strings=check_strings)
-    if depth > max_depth:
-        raise malformed(f"the request body nests deeper than this server's max_depth {max_depth}")
-    if not finite:
-        raise malformed("the request body is not valid JSON (a number does not fit a finite float)")
-    if not unicode_ok:
-        raise malformed("the request body is not valid JSON (a string holds an unpaired surrogate)")
-    found = _huge_int(body) if parsed_with_huge_ints else None
-    if found is not None:
-        field, value = found
-        raise RequestRefused(
-            [
-                Violation(
-                    field,
-                    f"{field[:100]}: an integer of {value.digits} digits is out of range "
-                    "for this field",
-                    INVALID_VALUE,
-                )
-            ]
-        )
-    return body
-
-
-def other_fields_bytes(constraints: ExpandConstraints) -> int:
-    """Room in a create body for every field but the image: each string at its longest as
-    the spec bounds it (the prompt's max_length, any maxLength) with every character
-    escaped, a fixed allowance for strings the spec leaves unbounded, and each field's
-    name and punctuation."""
-    total = 0
-    for name, node in constraints.request_schema.get("properties", {}).items():
-        if name == constraints.image_field:
-            continue
-        schema = resolve_ref(constraints.spec, node)
-        longest = (
-            constraints.prompt_max_length
-            if name == constraints.prompt_field
-            else schema.get("maxLength")
-        )
-        if longest is not None:
-            total += _ESCAPED_CHAR_BYTES * int(longest)
-        elif schema.get("type") == "string":
-            total += _UNBOUNDED_TEXT_BYTES
-        total += _FIELD_OVERHEAD_BYTES
-    return total
-
-
-class Slots:
-    """At most ``count`` holders at once, awaited from whichever event loop a request runs
-    on (an ``asyncio.Semaphore`` belongs to one loop; the mock may serve from several)."""
-
-    _WAIT_SECONDS = 0.005
-
-    def __init__(self, count: int) -> None:
-        self._free = threading.BoundedSemaphore(count)
-
-    @contextlib.asynccontextmanager
-    async def hold(self) -> AsyncIterator[None]:
-        while not self._free.acquire(blocking=False):
-            await asyncio.sleep(self._WAIT_SECONDS)
-        try:
-            yield
-        finally:
-            self._free.release()
-
-    def try_take(self) -> bool:
-        """Take a slot without waiting (for tests and tools that hold one by hand)."""
-        return self._free.acquire(blocking=False)
-
-    def give_back(self) -> None:
-        self._free.release()
-
-
 # Pillow names the buffer it read (" <_io.BytesIO object at 0x7f...>"): noise to a
 # client, and different on every run.
 _OBJECT_ADDRESS = re.compile(r" ?<[^<>]* at 0x[0-9a-fA-F]+>")
-_NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-
-
-class QueryParameter:
-    """One query parameter of an operation, validated with its schema from the spec."""
-
-    def __init__(self, name: str, schema: Mapping[str, Any]) -> None:
-        self.name = name
-        self.schema = schema
-        self.default = schema.get("default")
-        self._validator = jsonschema_rs.Draft202012Validator(dict(schema))
-        self._numeric = schema.get("type") in ("integer", "number")
-
-    def parse(self, raw: str | None) -> Any:
-        if raw is None:
-            return self.default
-        value: Any = raw
-        # ASCII digits only: int() also takes "１", "1_0" and " 5", no client's integer.
-        if self._numeric and _NUMBER_TEXT.fullmatch(raw):
-            try:
-                value = int(raw)
-            except ValueError:
-                try:
-                    value = _finite_float(raw)
-                except ValueError:
-                    value = raw
-        error = next(iter(self._validator.iter_errors(value)), None)
-        if error is not None:
-            raise RequestRefused([Violation(self.name, f"{self.name}: {error.message}")])
-        if self.schema.get("type") == "integer":
-            return int(value)
-        return value
-
-
-def query_parameters(spec: Mapping[str, Any], path: str, method: str) -> dict[str, QueryParameter]:
-    """The query parameters an operation of ``spec`` declares, by name."""
-    operation = spec["paths"][path][method]
-    found: dict[str, QueryParameter] = {}
-    for parameter in operation.get("parameters", ()):
-        parameter = resolve_ref(spec, parameter)
-        if parameter.get("in") == "query":
-            schema = resolve_ref(spec, parameter.get("schema", {}))
-            found[parameter["name"]] = QueryParameter(parameter["name"], schema)
-    return found
 
 
 class MockService:
@@ -390,7 +121,7 @@ class MockService:
                 raise ValueError(f"{name} must be at least 1, not {getattr(config, name)}")
         self.decode_slots = threading.BoundedSemaphore(config.max_concurrent_decodes)
         self.large_body_slots = Slots(config.max_concurrent_large_bodies)
-        self.journal = Journal(config.journal_max_entries)
+        self.journal = RequestJournal(config.journal_max_entries)
         self.faults = FaultPlan(config.fault_rates, config.seed)
         self.callbacks = CallbackQueue(
             secret=config.callback_secret,
@@ -457,7 +188,7 @@ class MockService:
         fails: bool = False,
         blocked: bool = False,
         parsed: bool = False,
-    ) -> Task:
+    ) -> StoredTask:
         """Validate a create request against the spec and start its task.
 
         ``blocked`` refuses a valid request by content policy (400/1301); ``fails``
@@ -495,7 +226,7 @@ class MockService:
         processing_ms = now_ms + int(self.config.submitted_seconds * 1000)
         final_ms = processing_ms + int(self.config.processing_seconds * 1000)
         watermark_info = body.get("watermark_info") or {}
-        task = Task(
+        task = StoredTask(
             task_id=self._new_task_id(),
             account=account,
             created_ms=now_ms,
@@ -576,7 +307,7 @@ class MockService:
 
     # --- queries ------------------------------------------------------------------
 
-    def get(self, account: str, task_id: str) -> Task:
+    def get(self, account: str, task_id: str) -> StoredTask:
         now_ms = self.clock.now_ms()
         task = self.store.get(account, task_id, now_ms)
         if task is None and self.config.external_id_lookup == "list_filter_and_path":
@@ -585,7 +316,7 @@ class MockService:
             raise TaskNotFound(task_id)
         return task
 
-    def list_tasks(self, account: str, query: Mapping[str, str]) -> list[Task]:
+    def list_tasks(self, account: str, query: Mapping[str, str]) -> list[StoredTask]:
         """One page of the account's tasks, newest first, optionally by external_task_id."""
         values = {name: p.parse(query.get(name)) for name, p in self.list_parameters.items()}
         now_ms = self.clock.now_ms()
@@ -597,7 +328,7 @@ class MockService:
         start = (page - 1) * size
         return list(itertools.islice(self.store.newest_first(account, now_ms), start, start + size))
 
-    def record(self, task: Task, step: int | None = None) -> dict[str, Any]:
+    def record(self, task: StoredTask, step: int | None = None) -> dict[str, Any]:
         """The task record as Kling sends it: now, or as it was at a step of its schedule."""
         if step is None:
             status, since_ms = task.status_at(self.clock.now_ms())
@@ -624,7 +355,7 @@ class MockService:
             record["final_balance_deduction"] = {"quota": 0, "list_price": 0}
         return record
 
-    def _image_entry(self, task: Task, index: int) -> dict[str, Any]:
+    def _image_entry(self, task: StoredTask, index: int) -> dict[str, Any]:
         base = f"{task.base_url}{RESULTS_PREFIX}/{task.task_id}/{index}"
         entry: dict[str, Any] = {"index": index, "url": f"{base}.png"}
         if task.watermark:
@@ -633,7 +364,7 @@ class MockService:
 
     # --- results --------------------------------------------------------------------
 
-    def result_task(self, task_id: str, index: int) -> Task:
+    def result_task(self, task_id: str, index: int) -> StoredTask:
         """The succeeded task a result URL points at (any account: URLs are capabilities)."""
         now_ms = self.clock.now_ms()
         self.store.expire(now_ms)
@@ -642,12 +373,12 @@ class MockService:
             raise MockError(404, 1203, f"no result image {index} for task_id {task_id!r}")
         return task
 
-    def result_max_age(self, task: Task) -> int:
+    def result_max_age(self, task: StoredTask) -> int:
         """Seconds a downloaded result stays valid: until its task's TTL ends."""
         ends_ms = task.created_ms + self.store.ttl_ms
         return max(0, (ends_ms - self.clock.now_ms()) // 1000)
 
-    def result_png(self, task: Task, index: int, *, watermark: bool) -> bytes:
+    def result_png(self, task: StoredTask, index: int, *, watermark: bool) -> bytes:
         """The rendered PNG (cached): render once, then serve from memory."""
 
         def render() -> bytes:

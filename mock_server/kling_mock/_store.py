@@ -27,7 +27,7 @@ class SourceImage:
 
 
 @dataclass
-class Task:
+class StoredTask:
     """One expansion task. Its status is a function of the clock: see :meth:`status_at`."""
 
     task_id: str
@@ -72,9 +72,9 @@ class TaskStore:
         self._max_tasks = max_tasks
         self._max_bytes = max_stored_bytes
         self._ttl_ms = ttl_ms
-        self._tasks: OrderedDict[str, Task] = OrderedDict()
-        self._by_account: dict[str, OrderedDict[str, Task]] = {}
-        self._by_external: dict[tuple[str, str], Task] = {}
+        self._tasks: OrderedDict[str, StoredTask] = OrderedDict()
+        self._by_account: dict[str, OrderedDict[str, StoredTask]] = {}
+        self._by_external: dict[tuple[str, str], StoredTask] = {}
         self._bytes = 0
         self._lock = threading.RLock()
 
@@ -89,7 +89,7 @@ class TaskStore:
     def ttl_ms(self) -> int:
         return self._ttl_ms
 
-    def add(self, task: Task, now_ms: int) -> None:
+    def add(self, task: StoredTask, now_ms: int) -> None:
         with self._lock:
             self.expire(now_ms)
             self._tasks[task.task_id] = task
@@ -105,22 +105,22 @@ class TaskStore:
     def contains_id(self, task_id: str) -> bool:
         return task_id in self._tasks
 
-    def find(self, task_id: str) -> Task | None:
+    def find(self, task_id: str) -> StoredTask | None:
         """A task by id whatever its account (for result URLs and callbacks)."""
         return self._tasks.get(task_id)
 
-    def get(self, account: str, task_id: str, now_ms: int) -> Task | None:
+    def get(self, account: str, task_id: str, now_ms: int) -> StoredTask | None:
         with self._lock:
             self.expire(now_ms)
             task = self._tasks.get(task_id)
             return task if task is not None and task.account == account else None
 
-    def by_external_id(self, account: str, external_id: str, now_ms: int) -> Task | None:
+    def by_external_id(self, account: str, external_id: str, now_ms: int) -> StoredTask | None:
         with self._lock:
             self.expire(now_ms)
             return self._by_external.get((account, external_id))
 
-    def newest_first(self, account: str, now_ms: int) -> Iterator[Task]:
+    def newest_first(self, account: str, now_ms: int) -> Iterator[StoredTask]:
         with self._lock:
             self.expire(now_ms)
             tasks = list(self._by_account.get(account, {}).values())
@@ -145,7 +145,7 @@ class TaskStore:
             self._by_external.clear()
             self._bytes = 0
 
-    def _drop(self, task: Task) -> None:
+    def _drop(self, task: StoredTask) -> None:
         del self._tasks[task.task_id]
         account = self._by_account[task.account]
         del account[task.task_id]

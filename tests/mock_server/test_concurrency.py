@@ -2,6 +2,7 @@
 
 import functools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -131,20 +132,13 @@ def test_a_decode_bound_below_one_fails_at_start_up(make_mock) -> None:
         make_mock(max_concurrent_decodes=0)
 
 
-class CountedSemaphore:
-    """A semaphore that counts the acquires it refused: a caller that is waiting."""
-
-    def __init__(self, inner: threading.BoundedSemaphore) -> None:
-        self.inner, self.refused = inner, threading.Event()
-
-    def acquire(self, blocking: bool = True) -> bool:
-        taken = self.inner.acquire(blocking)
-        if not taken:
-            self.refused.set()
-        return taken
-
-    def release(self) -> None:
-        self.inner.release()
+def wait_until(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def test_large_bodies_wait_for_a_slot_while_small_ones_pass(
@@ -153,13 +147,11 @@ def test_large_bodies_wait_for_a_slot_while_small_ones_pass(
     # Given a mock that handles one large body at a time, its one slot taken
     api: Api = make_api(make_mock(max_concurrent_large_bodies=1, large_body_bytes=1000))
     slots = api.mock.service.large_body_slots
-    counted = CountedSemaphore(slots._free)
-    monkeypatch.setattr(slots, "_free", counted)
     assert slots.try_take()
     with ThreadPoolExecutor(max_workers=1) as pool:
         # When a large create arrives, it waits for the slot
         waiting = pool.submit(api.create, request_body(image=b64(png())))
-        assert counted.refused.wait(WAIT_SECONDS)
+        assert wait_until(lambda: slots.waiting == 1)
         # Then a small create still goes through while the large one is unread
         assert api.create(request_body()).status_code == 200
         assert not waiting.done() and len(api.mock.journal) == 1
