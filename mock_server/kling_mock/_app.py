@@ -24,7 +24,7 @@ from kling_spec import CREATE_PATH, INVALID_VALUE, TASK_PATH, Violation
 
 from ._clock import MockClock
 from ._config import MockConfig
-from ._errors import BodyTooLarge, MockError, RequestRefused, malformed
+from ._errors import BodyTimedOut, BodyTooLarge, MockError, RequestRefused, malformed
 from ._faults import POLICY_BLOCK, SCENARIO_HEADER, SCENARIOS, SLOW, TASK_FAILS, refusal_for
 from ._journal import RAW_BODY_PREFIX, summarize_body
 from ._json_body import parse_json_body
@@ -134,24 +134,30 @@ def _declared_length(request: Request, limit: int, service: MockService) -> int 
 
 
 async def _read_body(request: Request, limit: int, service: MockService) -> bytes:
-    """The body, refused with 413 as soon as it is known to exceed ``limit``."""
+    """The body, refused with 413 as soon as it is known to exceed ``limit``, and with 408
+    when it does not arrive within the configured ``body_timeout_seconds``."""
     c = service.constraints
-    _declared_length(request, limit, service)
+    declared = _declared_length(request, limit, service)
     chunks: list[bytes] = []
     size = 0
-    while True:  # the ASGI messages themselves: no stream wrapper per request
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        if not chunks:  # what the journal shows of a body it cannot parse
-            request.scope.setdefault("state", {})["journal_raw"] = chunk
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    seconds = service.config.body_timeout_seconds
+    try:
+        async with asyncio.timeout(seconds):
+            while True:  # the ASGI messages themselves: no stream wrapper per request
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
+                if not chunks:  # what the journal shows of a body it cannot parse
+                    request.scope.setdefault("state", {})["journal_raw"] = chunk
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    except TimeoutError:
+        raise BodyTimedOut(seconds, size, declared) from None
 
 
 def _require_json(request: Request) -> None:
@@ -259,7 +265,7 @@ async def admin_advance(request: Request) -> Response:
         service.clock.advance(seconds)
     except ValueError as exc:
         raise RequestRefused([Violation("seconds", str(exc), INVALID_VALUE)]) from None
-    attempts = await service.deliver_due_async()
+    attempts = await service.start_due_deliveries(service.config.callback_advance_wait_seconds)
     return JSONResponse({"now_ms": service.clock.now_ms(), "callback_attempts": attempts})
 
 
@@ -392,6 +398,7 @@ def create_app(
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticker
+            await service.stop_deliveries()
 
     task_route = TASK_PATH.replace("{task_id}", "{task_id:path}")
     routes = [
@@ -427,4 +434,4 @@ async def _tick(service: MockService) -> None:
     while True:
         await asyncio.sleep(_TICK_SECONDS)
         with contextlib.suppress(Exception):
-            await service.deliver_due_async()
+            await service.start_due_deliveries()

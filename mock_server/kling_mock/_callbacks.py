@@ -3,10 +3,15 @@
 Deliveries are driven by the mock's clock: a status change queues one, advancing
 the clock sends what is due, and a failed attempt is retried with exponential
 backoff on the same clock. Signing follows Standard Webhooks when a secret is set.
+
+No receiver can stall the mock: each attempt is bounded as a whole (connect, send
+and read together), attempts run concurrently up to a bound, the clock's admin
+route does not wait for slow receivers, and pending deliveries are capped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections import deque
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio.to_thread
 import httpx
 from standardwebhooks import Webhook
 
@@ -68,6 +74,7 @@ class CallbackQueue:
         self.timeout_seconds = timeout_seconds
         self._allowed = allowed
         self._all: deque[Delivery] = deque(maxlen=max_entries)
+        self._max_pending = max_entries
         self._pending: list[Delivery] = []
         self._lock = threading.Lock()
         self._count = 0
@@ -92,10 +99,31 @@ class CallbackQueue:
             elif not port_usable(url):
                 refusal = f"callback_url's port is not one of 1-{MAX_PORT}; not sent"
             if refusal is None:
+                self._make_room()
                 self._pending.append(delivery)
             else:
                 delivery.state = REFUSED
                 delivery.attempts.append({"time_ms": at_ms, "error": refusal})
+
+    def _make_room(self) -> None:
+        """Keep at most ``max_entries`` deliveries pending: past that, the one due first is
+        given up (a receiver that never answers must not make the queue grow for ever)."""
+        while len(self._pending) >= self._max_pending:
+            oldest = min(self._pending, key=lambda d: d.due_ms)
+            self._pending.remove(oldest)
+            oldest.state = FAILED
+            oldest.attempts.append(
+                {
+                    "time_ms": oldest.due_ms,
+                    "error": f"given up: more than deliveries_max_entries {self._max_pending} "
+                    "deliveries were pending",
+                }
+            )
+
+    @property
+    def pending(self) -> int:
+        """Deliveries waiting for their time (or their retry)."""
+        return len(self._pending)
 
     def deliveries(self) -> list[Delivery]:
         with self._lock:
@@ -146,24 +174,41 @@ class CallbackQueue:
                 delivery.state = FAILED
             else:
                 delivery.due_ms = now_ms + self._backoff_ms * 2 ** (len(delivery.attempts) - 1)
+                self._make_room()
                 self._pending.append(delivery)
 
 
-def attempt_sync(
-    client: httpx.Client, delivery: Delivery, headers: dict[str, str]
+async def attempt(
+    client: httpx.AsyncClient, delivery: Delivery, headers: dict[str, str], timeout_seconds: float
 ) -> tuple[int | None, str]:
+    """One POST of ``delivery``, bounded as a whole: connecting, sending and reading
+    together take at most ``timeout_seconds`` (httpx's timeouts bound each read alone, so
+    a receiver answering a byte at a time would hold the attempt for ever)."""
     try:
-        response = client.post(delivery.url, content=delivery.payload, headers=headers)
+        async with asyncio.timeout(timeout_seconds):
+            response = await client.post(delivery.url, content=delivery.payload, headers=headers)
+    except TimeoutError:
+        return None, f"TimeoutError: no answer within callback_timeout_seconds {timeout_seconds:g}"
     except Exception as exc:  # any failure, not only httpx.HTTPError, is an attempt that failed
         return None, f"{type(exc).__name__}: {exc}"
     return response.status_code, ""
 
 
-async def attempt_async(
-    client: httpx.AsyncClient, delivery: Delivery, headers: dict[str, str]
-) -> tuple[int | None, str]:
-    try:
-        response = await client.post(delivery.url, content=delivery.payload, headers=headers)
-    except Exception as exc:  # any failure, not only httpx.HTTPError, is an attempt that failed
-        return None, f"{type(exc).__name__}: {exc}"
-    return response.status_code, ""
+class ThreadedTransport(httpx.AsyncBaseTransport):
+    """A synchronous transport driven from async code: each request runs in a thread."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        def send() -> httpx.Response:
+            request.read()
+            response = self._transport.handle_request(request)
+            try:
+                return httpx.Response(
+                    response.status_code, headers=response.headers, content=response.read()
+                )
+            finally:
+                response.close()
+
+        return await anyio.to_thread.run_sync(send, abandon_on_cancel=True)

@@ -11,6 +11,7 @@ import uvicorn
 from ._app import ADMIN_PREFIX, create_app
 from ._config import DEFAULT_DEV_KEY, MockConfig
 from ._faults import SCENARIOS
+from ._server import server_config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,5 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     keys = ", ".join(config.api_keys)
     print(f"kling-mock on http://{args.host}:{args.port} (keys: {keys})", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # uvicorn.Server handles SIGTERM and SIGINT: a stop that waits SHUTDOWN_SECONDS at most.
+    uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level="info")).run()
     return 0

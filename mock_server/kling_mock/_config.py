@@ -79,6 +79,10 @@ class MockConfig:
     #: and handled at once; each holds several copies of up to ``max_body_bytes`` (raw,
     #: text, parsed, decoded), so the rest wait unread (the server stops reading them).
     max_concurrent_large_bodies: int = 4
+    #: how long a request body may take to arrive, from its first read: an upload that
+    #: stops sending (or declares more than it sends) is answered 408/1200 and its slot
+    #: freed after this.
+    body_timeout_seconds: float = 10.0
     #: the size from which a create body counts as large (small ones never wait).
     large_body_bytes: int = 1024 * 1024
     #: hosts (exact names or IP literals) the mock may fetch image URLs from and post
@@ -101,7 +105,14 @@ class MockConfig:
     callback_secret: str | None = None
     callback_max_attempts: int = 5
     callback_backoff_seconds: float = 1.0
+    #: the most one delivery attempt may take, connecting, sending and reading together.
     callback_timeout_seconds: float = 5.0
+    #: how many delivery attempts run at once; a slow receiver holds one of them for at
+    #: most ``callback_timeout_seconds``, so it cannot hold up the others.
+    callback_concurrency: int = 16
+    #: how long ``POST /_mock/clock/advance`` waits for the attempts it started before it
+    #: answers (quick receivers are done by then; slow ones finish in the background).
+    callback_advance_wait_seconds: float = 0.25
     #: how many journal entries and callback deliveries are kept (oldest dropped).
     journal_max_entries: int = 1000
     deliveries_max_entries: int = 1000

@@ -84,6 +84,20 @@ class BodyTooLarge(MockError):
         )
 
 
+class BodyTimedOut(MockError):
+    """408/1200: the body stopped arriving (a stalled or lying upload)."""
+
+    def __init__(self, seconds: float, received: int, declared: int | None) -> None:
+        of = f" of the {declared} declared" if declared is not None else ""
+        super().__init__(
+            408,
+            MALFORMED_REQUEST,
+            f"the request body did not arrive within this server's body_timeout_seconds "
+            f"{seconds:g} ({received} bytes{of} received); send the whole body at once",
+            headers={"Connection": "close"},
+        )
+
+
 def malformed(message: str, field: str = "") -> RequestRefused:
     """A 1200 refusal for a body that is not a JSON object at all."""
     return RequestRefused([Violation(field, message, MALFORMED_REQUEST)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import heapq
 import itertools
@@ -10,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio.to_thread
 import httpx
@@ -31,7 +32,7 @@ from kling_spec import (
     load_resolved_spec,
 )
 
-from ._callbacks import CallbackQueue, Delivery, attempt_async, attempt_sync
+from ._callbacks import CallbackQueue, Delivery, ThreadedTransport, attempt
 from ._clock import MockClock
 from ._config import MockConfig
 from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated
@@ -56,7 +57,6 @@ RESULTS_PREFIX = "/_mock/results"
 # RFC 4122 version 4: version nibble 4, variant bits 10.
 _UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
 _UUID4_SET = (0x4 << 76) | (0x2 << 62)
-_Transport = TypeVar("_Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 # Pillow names the buffer it read (" <_io.BytesIO object at 0x7f...>"): noise to a
 # client, and different on every run.
@@ -116,7 +116,11 @@ class MockService:
             ttl_ms=int(config.task_ttl_seconds * 1000),
         )
         self.renders = RenderCache(config.render_cache_bytes)
-        for name in ("max_concurrent_decodes", "max_concurrent_large_bodies"):
+        for name in (
+            "max_concurrent_decodes",
+            "max_concurrent_large_bodies",
+            "callback_concurrency",
+        ):
             if getattr(config, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(config, name)}")
         self.decode_slots = threading.BoundedSemaphore(config.max_concurrent_decodes)
@@ -131,6 +135,8 @@ class MockService:
             max_entries=config.deliveries_max_entries,
             allowed=self.allowed_url,
         )
+        self.callback_slots = Slots(config.callback_concurrency)
+        self._sending: set[asyncio.Task[None]] = set()
         self._random = random.Random(config.seed)
         self._events: list[tuple[int, int, str, int]] = []
         self._event_seq = 0
@@ -422,35 +428,71 @@ class MockService:
         self.queue_due_callbacks()
         return self.callbacks.take_due(self.clock.now_ms())
 
-    def _transport(self, kind: type[_Transport]) -> _Transport | None:
+    def _callback_client(self) -> httpx.AsyncClient:
         transport = self.callback_transport
-        return transport if isinstance(transport, kind) else None
+        if isinstance(transport, httpx.BaseTransport) and not isinstance(
+            transport, httpx.AsyncBaseTransport
+        ):
+            transport = ThreadedTransport(transport)
+        # The attempt's own deadline bounds it as a whole; httpx's bounds each step.
+        timeout = self.callbacks.timeout_seconds
+        return httpx.AsyncClient(transport=transport, timeout=timeout)
+
+    async def _send(self, due: list[Delivery]) -> None:
+        """Send ``due`` concurrently, at most ``callback_concurrency`` attempts at once."""
+
+        async def one(client: httpx.AsyncClient, delivery: Delivery) -> None:
+            async with self.callback_slots.hold():
+                headers = self.callbacks.headers(delivery, time.time())
+                outcome = await attempt(client, delivery, headers, self.callbacks.timeout_seconds)
+                self.callbacks.settle(delivery, self.clock.now_ms(), *outcome)
+
+        async with self._callback_client() as client:
+            await asyncio.gather(*(one(client, delivery) for delivery in due))
 
     def deliver_due(self) -> int:
-        """Send every callback due by now (sync); returns how many attempts were made."""
+        """Send every callback due by now and wait for the attempts; returns how many.
+
+        Runs the attempts on an event loop of its own, in a short-lived thread, so it
+        can be called from sync code and from inside a running loop alike.
+        """
         due = self._take_due_deliveries()
         if due:
-            transport = self._transport(httpx.BaseTransport)
-            timeout = self.callbacks.timeout_seconds
-            with httpx.Client(transport=transport, timeout=timeout) as client:
-                for delivery in due:
-                    headers = self.callbacks.headers(delivery, time.time())
-                    status, error = attempt_sync(client, delivery, headers)
-                    self.callbacks.settle(delivery, self.clock.now_ms(), status, error)
+            worker = threading.Thread(target=asyncio.run, args=(self._send(due),))
+            worker.start()
+            worker.join()
         return len(due)
 
     async def deliver_due_async(self) -> int:
-        """Send every callback due by now (async); returns how many attempts were made."""
+        """Send every callback due by now and await the attempts; returns how many."""
         due = self._take_due_deliveries()
         if due:
-            transport = self._transport(httpx.AsyncBaseTransport)
-            timeout = self.callbacks.timeout_seconds
-            async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
-                for delivery in due:
-                    headers = self.callbacks.headers(delivery, time.time())
-                    status, error = await attempt_async(client, delivery, headers)
-                    self.callbacks.settle(delivery, self.clock.now_ms(), status, error)
+            await self._send(due)
         return len(due)
+
+    async def start_due_deliveries(self, wait_seconds: float = 0.0) -> int:
+        """Start sending every callback due by now without waiting for slow receivers.
+
+        The attempts run on the current event loop; this waits at most ``wait_seconds``
+        for them (so quick receivers are done when it returns) and returns how many it
+        started. :meth:`stop_deliveries` cancels the ones still running.
+        """
+        due = self._take_due_deliveries()
+        if not due:
+            return 0
+        sending = asyncio.create_task(self._send(due))
+        self._sending.add(sending)
+        sending.add_done_callback(self._sending.discard)
+        if wait_seconds > 0:
+            await asyncio.wait({sending}, timeout=wait_seconds)
+        return len(due)
+
+    async def stop_deliveries(self) -> None:
+        """Cancel the attempts :meth:`start_due_deliveries` left running (at shutdown)."""
+        running = list(self._sending)
+        for sending in running:
+            sending.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     def reset(self) -> None:
         """Forget every task, journal entry, delivery, rendered image and queued fault."""
