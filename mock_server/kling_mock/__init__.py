@@ -5,7 +5,8 @@
 'dev'
 """
 
-from ._app import ADMIN_PREFIX, create_app, error_response
+from ._admin import ADMIN_PREFIX
+from ._app import create_app, error_response
 from ._callbacks import Delivery
 from ._clock import MockClock
 from ._config import DEFAULT_DEV_KEY, MockConfig

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -15,22 +15,23 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kling_spec import CREATE_PATH, INVALID_VALUE, TASK_PATH, Violation
+from kling_spec import CREATE_PATH, TASK_PATH
 
+from ._admin import admin_mount
 from ._clock import MockClock
 from ._config import MockConfig
-from ._errors import BodyTimedOut, BodyTooLarge, MockError, RequestRefused, malformed
-from ._faults import POLICY_BLOCK, SCENARIO_HEADER, SCENARIOS, SLOW, TASK_FAILS, refusal_for
+from ._errors import MockError, malformed
+from ._faults import POLICY_BLOCK, SCENARIO_HEADER, SLOW, TASK_FAILS, refusal_for
 from ._journal import RAW_BODY_PREFIX, summarize_body
 from ._json_body import parse_json_body
+from ._requests import declared_length, read_body, request_id, service_of
 from ._service import RESULTS_PREFIX, MockService
 
-ADMIN_PREFIX = "/_mock"
 _INDEX = re.compile(r"[0-9]+")
 _KINDS = ("png", "watermarked.png")
 _TICK_SECONDS = 0.2
@@ -39,21 +40,6 @@ _TICK_SECONDS = 0.2
 def error_response(exc: MockError, request_id: str) -> JSONResponse:
     """The one place an error body is rendered: Kling's envelope or CometAPI's gateway body."""
     return JSONResponse(exc.body(request_id), status_code=exc.status, headers=exc.headers)
-
-
-def _service(request: Request) -> MockService:
-    service: MockService = request.app.state.service
-    return service
-
-
-def _request_id(request: Request) -> str:
-    # The scope's state dict itself: a missing key on ``request.state`` costs a raised
-    # and caught AttributeError, on every request.
-    state: dict[str, Any] = request.scope.setdefault("state", {})
-    request_id = state.get("request_id")
-    if request_id is None:
-        request_id = state["request_id"] = _service(request).new_request_id()
-    return str(request_id)
 
 
 async def _handle_error(request: Request, exc: Exception) -> Response:
@@ -71,18 +57,26 @@ async def _handle_error(request: Request, exc: Exception) -> Response:
     else:  # a bug: still the envelope, never a bare traceback
         error = MockError(500, 5000, f"internal error ({type(exc).__name__})")
     request.state.error_code = error.code
-    return error_response(error, _request_id(request))
+    return error_response(error, request_id(request))
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette's own Allow names one route's)."""
+    """Every method some route serves at this path (Starlette's own Allow names one route's),
+    looking inside mounted sub-apps too."""
+    return sorted(_methods_at(request.app.routes, {**request.scope, "method": ""}) - {"HEAD"})
+
+
+def _methods_at(routes: Sequence[BaseRoute], scope: Scope) -> set[str]:
     methods: set[str] = set()
-    for route in request.app.routes:
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
         if isinstance(route, Route) and route.methods:
-            match, _ = route.matches({**request.scope, "method": ""})
-            if match is not Match.NONE:
-                methods.update(route.methods)
-    return sorted(methods - {"HEAD"})
+            methods.update(route.methods)
+        elif isinstance(route, Mount):
+            methods |= _methods_at(route.routes, {**scope, **child})
+    return methods
 
 
 # Starlette's JSONResponse settings, with the encoder built once rather than per answer.
@@ -91,7 +85,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",",
 
 def _success(request: Request, data: Any) -> Response:
     request.state.error_code = 0
-    body = {"code": 0, "message": "SUCCEED", "request_id": _request_id(request), "data": data}
+    body = {"code": 0, "message": "SUCCEED", "request_id": request_id(request), "data": data}
     return Response(_ENCODE(body).encode(), media_type="application/json")
 
 
@@ -107,7 +101,7 @@ def _base_url(request: Request) -> str:
 
 async def _enter(request: Request, *, creating: bool = False) -> tuple[str, str | None]:
     """Authenticate, then apply a fault scenario: the account and the scenario still to apply."""
-    service = _service(request)
+    service = service_of(request)
     account = service.authenticate(request.headers.get("authorization"))
     request.state.account = account
     scenario = service.faults.choose(request.headers.get(SCENARIO_HEADER), creating=creating)
@@ -122,44 +116,6 @@ async def _enter(request: Request, *, creating: bool = False) -> tuple[str, str 
     return account, scenario
 
 
-def _declared_length(request: Request, limit: int, service: MockService) -> int | None:
-    """The Content-Length, if there is one; refused with 413 when over ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if not declared.isdigit():
-        return None
-    if int(declared) > limit:
-        c = service.constraints
-        raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
-    return int(declared)
-
-
-async def _read_body(request: Request, limit: int, service: MockService) -> bytes:
-    """The body, refused with 413 as soon as it is known to exceed ``limit``, and with 408
-    when it does not arrive within the configured ``body_timeout_seconds``."""
-    c = service.constraints
-    declared = _declared_length(request, limit, service)
-    chunks: list[bytes] = []
-    size = 0
-    seconds = service.config.body_timeout_seconds
-    try:
-        async with asyncio.timeout(seconds):
-            while True:  # the ASGI messages themselves: no stream wrapper per request
-                message = await request.receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientDisconnect()
-                chunk = message.get("body", b"")
-                if not chunks:  # what the journal shows of a body it cannot parse
-                    request.scope.setdefault("state", {})["journal_raw"] = chunk
-                size += len(chunk)
-                if size > limit:
-                    raise BodyTooLarge(limit, c.image_field, c.image_max_bytes)
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    except TimeoutError:
-        raise BodyTimedOut(seconds, size, declared) from None
-
-
 def _require_json(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
@@ -170,10 +126,10 @@ def _require_json(request: Request) -> None:
 
 
 async def create_task(request: Request) -> Response:
-    service = _service(request)
+    service = service_of(request)
     account, scenario = await _enter(request, creating=True)
     _require_json(request)
-    declared = _declared_length(request, service.max_body_bytes, service)
+    declared = declared_length(request, service.max_body_bytes, service)
     if declared is not None and declared <= service.config.large_body_bytes:
         return await _create(request, service, account, scenario)
     async with service.large_body_slots.hold():  # an oversized one is refused unwaited
@@ -183,7 +139,7 @@ async def create_task(request: Request) -> Response:
 async def _create(
     request: Request, service: MockService, account: str, scenario: str | None
 ) -> Response:
-    raw = await _read_body(request, service.max_body_bytes, service)
+    raw = await read_body(request, service.max_body_bytes, service)
     body = parse_json_body(raw, service.config.max_json_depth, service.max_json_commas)
     request.state.journal_body = summarize_body(body)
     task = await service.create(
@@ -199,19 +155,19 @@ async def _create(
 
 async def get_task(request: Request) -> Response:
     account, _ = await _enter(request)
-    service = _service(request)
+    service = service_of(request)
     return _success(request, service.record(service.get(account, request.path_params["task_id"])))
 
 
 async def list_tasks(request: Request) -> Response:
     account, _ = await _enter(request)
-    service = _service(request)
+    service = service_of(request)
     tasks = service.list_tasks(account, request.query_params)
     return _success(request, [service.record(task) for task in tasks])
 
 
 async def result_image(request: Request) -> Response:
-    service = _service(request)
+    service = service_of(request)
     name: str = request.path_params["name"]
     index_text, _, kind = name.partition(".")
     watermark = kind == "watermarked.png"
@@ -236,78 +192,6 @@ async def openapi_json(request: Request) -> Response:
 
 
 # --- admin API ---------------------------------------------------------------------------
-
-
-async def _admin_json(request: Request) -> Mapping[str, Any]:
-    raw = await _read_body(request, 64 * 1024, _service(request))
-    body = parse_json_body(raw) if raw.strip() else {}
-    if not isinstance(body, Mapping):
-        raise malformed("the admin request body must be a JSON object")
-    return body
-
-
-def _bad_admin_value(field: str, message: str) -> RequestRefused:
-    return RequestRefused([Violation(field, f"{field} {message}", INVALID_VALUE)])
-
-
-async def admin_clock(request: Request) -> Response:
-    clock = _service(request).clock
-    return JSONResponse({"now_ms": clock.now_ms(), "frozen": clock.frozen})
-
-
-async def admin_advance(request: Request) -> Response:
-    service = _service(request)
-    body = await _admin_json(request)
-    seconds = body.get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise _bad_admin_value("seconds", "must be a number >= 0")
-    try:
-        service.clock.advance(seconds)
-    except ValueError as exc:
-        raise RequestRefused([Violation("seconds", str(exc), INVALID_VALUE)]) from None
-    attempts = await service.start_due_deliveries(service.config.callback_advance_wait_seconds)
-    return JSONResponse({"now_ms": service.clock.now_ms(), "callback_attempts": attempts})
-
-
-async def admin_faults(request: Request) -> Response:
-    faults = _service(request).faults
-    if request.method == "DELETE":
-        faults.reset()
-    elif request.method == "POST":
-        body = await _admin_json(request)
-        try:
-            if "rates" in body:
-                if not isinstance(body["rates"], Mapping):
-                    raise TypeError('give rates as an object, {"scenario": rate}')
-                faults.set_rates(dict(body["rates"]))
-        except (ValueError, TypeError) as exc:
-            raise RequestRefused([Violation("rates", f"rates: {exc}", INVALID_VALUE)]) from None
-        if "scenario" in body:
-            try:
-                faults.queue(str(body["scenario"]), body.get("times", 1))
-            except ValueError as exc:
-                field = "times" if str(exc).startswith("times") else "scenario"
-                raise RequestRefused([Violation(field, str(exc), INVALID_VALUE)]) from None
-    return JSONResponse({"rates": faults.rates, "queued": faults.queued, "scenarios": SCENARIOS})
-
-
-async def admin_journal(request: Request) -> Response:
-    journal = _service(request).journal
-    if request.method == "DELETE":
-        journal.clear()
-    return JSONResponse({"entries": [entry.as_dict() for entry in journal.entries()]})
-
-
-async def admin_deliveries(request: Request) -> Response:
-    deliveries = _service(request).callbacks.deliveries()
-    return JSONResponse({"deliveries": [d.as_dict() for d in deliveries]})
-
-
-async def admin_reset(request: Request) -> Response:
-    _service(request).reset()
-    return JSONResponse({"reset": True})
-
-
 class JournalMiddleware:
     """Records every API request (not admin, results or the spec) with its answer."""
 
@@ -408,12 +292,8 @@ def create_app(
         Route(CREATE_PATH, list_tasks, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route(RESULTS_PREFIX + "/{task_id}/{name}", result_image, methods=["GET"]),
-        Route(ADMIN_PREFIX + "/clock", admin_clock, methods=["GET"]),
-        Route(ADMIN_PREFIX + "/clock/advance", admin_advance, methods=["POST"]),
-        Route(ADMIN_PREFIX + "/faults", admin_faults, methods=["GET", "POST", "DELETE"]),
-        Route(ADMIN_PREFIX + "/journal", admin_journal, methods=["GET", "DELETE"]),
-        Route(ADMIN_PREFIX + "/deliveries", admin_deliveries, methods=["GET"]),
-        Route(ADMIN_PREFIX + "/reset", admin_reset, methods=["POST"]),
+        # The admin API last: its prefix also holds the results route above.
+        admin_mount(service),
     ]
     app = Starlette(
         routes=routes,

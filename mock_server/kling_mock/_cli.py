@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from ._app import ADMIN_PREFIX, create_app
+from ._admin import ADMIN_PREFIX
+from ._app import create_app
 from ._config import DEFAULT_DEV_KEY, MockConfig
 from ._faults import SCENARIOS
 from ._server import server_config
@@ -50,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"time moves only through POST {ADMIN_PREFIX}/clock/advance",
     )
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help=f"require 'Authorization: Bearer TOKEN' on the admin API under {ADMIN_PREFIX} "
+        "(default: open, for a mock only its own tests reach)",
+    )
     return parser
 
 
@@ -86,6 +93,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         clock_frozen=args.frozen_clock,
         fault_rates=_rates(args.fault_rate),
         public_base_url=args.public_base_url,
+        admin_token=args.admin_token,
         freeze_startup_heap=True,  # this process serves the mock and nothing else
     )
 

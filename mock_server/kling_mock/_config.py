@@ -113,6 +113,9 @@ class MockConfig:
     #: how long ``POST /_mock/clock/advance`` waits for the attempts it started before it
     #: answers (quick receivers are done by then; slow ones finish in the background).
     callback_advance_wait_seconds: float = 0.25
+    #: bearer token the admin API under ``/_mock`` demands; ``None``: the admin API is
+    #: open, as suits a mock on loopback that only its own tests reach.
+    admin_token: str | None = None
     #: how many journal entries and callback deliveries are kept (oldest dropped).
     journal_max_entries: int = 1000
     deliveries_max_entries: int = 1000

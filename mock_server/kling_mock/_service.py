@@ -439,16 +439,25 @@ class MockService:
         return httpx.AsyncClient(transport=transport, timeout=timeout)
 
     async def _send(self, due: list[Delivery]) -> None:
-        """Send ``due`` concurrently, at most ``callback_concurrency`` attempts at once."""
+        """Send ``due`` concurrently, at most ``callback_concurrency`` attempts at once.
 
-        async def one(client: httpx.AsyncClient, delivery: Delivery) -> None:
-            async with self.callback_slots.hold():
-                headers = self.callbacks.headers(delivery, time.time())
-                outcome = await attempt(client, delivery, headers, self.callbacks.timeout_seconds)
-                self.callbacks.settle(delivery, self.clock.now_ms(), *outcome)
+        One task's status changes go out one after another, in order (a receiver must
+        not see ``succeed`` before ``submitted``); different tasks' go out side by side.
+        """
+        by_task: dict[str, list[Delivery]] = {}
+        for delivery in due:
+            by_task.setdefault(delivery.task_id, []).append(delivery)
+
+        async def in_order(client: httpx.AsyncClient, deliveries: list[Delivery]) -> None:
+            for delivery in deliveries:
+                async with self.callback_slots.hold():
+                    headers = self.callbacks.headers(delivery, time.time())
+                    timeout = self.callbacks.timeout_seconds
+                    outcome = await attempt(client, delivery, headers, timeout)
+                    self.callbacks.settle(delivery, self.clock.now_ms(), *outcome)
 
         async with self._callback_client() as client:
-            await asyncio.gather(*(one(client, delivery) for delivery in due))
+            await asyncio.gather(*(in_order(client, group) for group in by_task.values()))
 
     def deliver_due(self) -> int:
         """Send every callback due by now and wait for the attempts; returns how many.
