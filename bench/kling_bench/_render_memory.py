@@ -108,9 +108,7 @@ async def _round(side: int, n: int) -> RenderMemory:
             del answers
         rss_after = _status_bytes("VmRSS")
         rss_peak = _status_bytes("VmHWM")
-    return RenderMemory(
-        side, n, (canvas.width, canvas.height), rss_start, rss_peak, rss_after
-    )
+    return RenderMemory(side, n, (canvas.width, canvas.height), rss_start, rss_peak, rss_after)
 
 
 def measure_render_memory(side: int = FULL_SIDE, n: int | None = None) -> RenderMemory:
@@ -145,7 +143,7 @@ def _bench_path() -> str:
 def main(argv: list[str]) -> int:
     side = int(argv[0]) if argv else FULL_SIDE
     n = int(argv[1]) if len(argv) > 1 else int(ExpandConstraints.from_spec().n_bound.maximum)
-    print(json.dumps(asyncio.run(_round(side, n)).to_json()))
+    sys.stdout.write(json.dumps(asyncio.run(_round(side, n)).to_json()) + "\n")
     return 0
 
 
