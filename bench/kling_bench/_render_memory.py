@@ -19,6 +19,7 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -128,11 +129,26 @@ def measure_render_memory(side: int = FULL_SIDE, n: int | None = None) -> Render
     return RenderMemory(
         figures["side"],
         figures["n"],
-        tuple(figures["canvas"]),  # type: ignore[arg-type]
+        (figures["canvas"][0], figures["canvas"][1]),
         figures["rss_start_bytes"],
         figures["rss_peak_bytes"],
         figures["rss_after_bytes"],
     )
+
+
+def render_memory_report(log: Callable[[str], object]) -> dict[str, Any]:
+    """The full-size figures for the bench report (or why there are none), logged."""
+    log(f"render memory: {FULL_SIDE} px source, largest area and n, all downloaded at once")
+    try:
+        figures = measure_render_memory().to_json()
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        log(f"  failed: {exc}")
+        return {"note": f"failed: {exc}"}
+    log(
+        f"  canvas {figures['canvas'][0]}x{figures['canvas'][1]}: RSS peak "
+        f"{figures['rss_peak_mib']} MiB, after {figures['rss_after_mib']} MiB"
+    )
+    return figures
 
 
 def _bench_path() -> str:
