@@ -72,6 +72,10 @@ class MockConfig:
     freeze_startup_heap: bool = False
     #: byte budget of rendered result images kept for repeated downloads.
     render_cache_bytes: int = 64 * 1024 * 1024
+    #: canvas pixels that renders (first downloads) may hold at once; a render waits,
+    #: without spinning, until its canvas fits. ``None``: the largest canvas the spec
+    #: allows (``max_source_pixels`` times its area limit), so the largest renders alone.
+    render_budget_pixels: int | None = None
     #: how many image decodes (uploads) and renders (first downloads) run at once, each
     #: holding a full bitmap; the rest wait their turn, so memory stays bounded.
     max_concurrent_decodes: int = 2

@@ -6,6 +6,7 @@ byte-bounded cache, so creating and polling tasks never pays for it.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import threading
@@ -21,6 +22,28 @@ from ._store import SourceImage
 # The border is built at this many pixels on the longer side, then scaled up: the
 # scaling is itself a smooth blur, and the cost no longer grows with the upload.
 _FILL_SIDE = 160
+# zlib level for result PNGs: far smaller than level 1 on the smooth border, at a
+# fraction of the default level's time on the largest canvases.
+_COMPRESS_LEVEL = 3
+
+
+def release_memory() -> None:
+    """Hand freed heap back to the system after a render (glibc keeps it otherwise,
+    in every thread's arena); nothing happens where ``malloc_trim`` is missing."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
 
 
 def decode_source(source: SourceImage) -> None:
@@ -85,7 +108,10 @@ def _mirror_tile(image: Image.Image) -> Image.Image:
 
 def expand_image(original: Image.Image, canvas: Canvas, variant: int) -> Image.Image:
     """The original on ``canvas``, the new border a blurred mirror of it; ``variant``
-    (the result's index) shifts the blur and the light so the ``n`` results differ."""
+    (the result's index) shifts the blur and the light so the ``n`` results differ.
+
+    Everything but the result is built at the small fill size (the light included),
+    so the only full-canvas bitmap a render allocates is the result itself."""
     width, height = original.size
     scale = min(1.0, _FILL_SIDE / max(canvas.width, canvas.height))
     small_w, small_h = max(1, round(width * scale)), max(1, round(height * scale))
@@ -99,31 +125,32 @@ def expand_image(original: Image.Image, canvas: Canvas, variant: int) -> Image.I
         for x in range(start_x, fill_w, tile.width):
             fill.paste(tile, (x, y))
     fill = fill.filter(ImageFilter.GaussianBlur(1.5 + variant))
-    result = fill.resize((canvas.width, canvas.height), Image.Resampling.BILINEAR)
     if variant:
-        shade = Image.new(result.mode, result.size, (255, 255, 255, 255)[: len(result.mode)])
-        result = Image.blend(result, shade, min(0.6, 0.07 * variant))
+        shade = Image.new(fill.mode, fill.size, (255, 255, 255, 255)[: len(fill.mode)])
+        fill = Image.blend(fill, shade, min(0.6, 0.07 * variant))
+    result = fill.resize((canvas.width, canvas.height), Image.Resampling.BILINEAR)
     result.paste(original, (canvas.left, canvas.top))
     return result
 
 
-def watermarked(image: Image.Image) -> Image.Image:
-    """A visibly marked copy: translucent diagonal bands with the word MOCK."""
-    base = image.convert("RGBA")
-    overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
-    step = max(40, min(base.size) // 6)
-    for offset in range(-base.height, base.width, step):
-        draw.line(
-            [(offset, base.height), (offset + base.height, 0)],
-            fill=(255, 255, 255, 110),
-            width=max(4, step // 5),
-        )
-    for y in range(step // 2, base.height, step):
-        for x in range(step // 4, base.width, step * 2):
-            draw.text((x, y), "MOCK", fill=(200, 0, 0, 200))
-    marked = Image.alpha_composite(base, overlay)
-    return marked if image.mode == "RGBA" else marked.convert("RGB")
+def watermark_in_place(image: Image.Image) -> None:
+    """Mark ``image`` visibly, in place: translucent diagonal bands with the word MOCK.
+
+    Each layer is drawn into one greyscale mask (its opacity) and its colour pasted
+    through it, so no full-size RGBA copy of the canvas is ever made."""
+    width, height = image.size
+    channels = len(image.mode)
+    mask = Image.new("L", image.size, 0)
+    draw = ImageDraw.Draw(mask)
+    step = max(40, min(image.size) // 6)
+    for offset in range(-height, width, step):
+        draw.line([(offset, height), (offset + height, 0)], fill=110, width=max(4, step // 5))
+    image.paste((255, 255, 255, 255)[:channels], (0, 0, width, height), mask)
+    mask.paste(0, (0, 0, width, height))
+    for y in range(step // 2, height, step):
+        for x in range(step // 4, width, step * 2):
+            draw.text((x, y), "MOCK", fill=200)
+    image.paste((200, 0, 0, 255)[:channels], (0, 0, width, height), mask)
 
 
 def encode_png(image: Image.Image, label: str) -> bytes:
@@ -131,7 +158,7 @@ def encode_png(image: Image.Image, label: str) -> bytes:
     info = PngImagePlugin.PngInfo()
     info.add_text("kling-mock", label)
     out = io.BytesIO()
-    image.save(out, "PNG", pnginfo=info, compress_level=1)
+    image.save(out, "PNG", pnginfo=info, compress_level=_COMPRESS_LEVEL)
     return out.getvalue()
 
 

@@ -40,14 +40,16 @@ from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
 from ._journal import RequestJournal
 from ._json_body import other_fields_bytes
+from ._pixel_budget import PixelBudget
 from ._query import query_parameters
 from ._render import (
     RenderCache,
     decode_source,
     encode_png,
     expand_image,
+    release_memory,
     source_pixels,
-    watermarked,
+    watermark_in_place,
 )
 from ._slots import Slots
 from ._store import FAILED, PROCESSING, SUBMITTED, SUCCEED, SourceImage, StoredTask, TaskStore
@@ -124,6 +126,9 @@ class MockService:
             if getattr(config, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(config, name)}")
         self.decode_slots = threading.BoundedSemaphore(config.max_concurrent_decodes)
+        largest_canvas = int(config.max_source_pixels * self.constraints.max_area_factor)
+        budget = config.render_budget_pixels
+        self.render_budget = PixelBudget(largest_canvas if budget is None else budget)
         self.large_body_slots = Slots(config.max_concurrent_large_bodies)
         self.journal = RequestJournal(config.journal_max_entries)
         self.faults = FaultPlan(config.fault_rates, config.seed)
@@ -388,15 +393,16 @@ class MockService:
         """The rendered PNG (cached): render once, then serve from memory."""
 
         def render() -> bytes:
-            with self.decode_slots:
-                original = source_pixels(task.source)
-                canvas = expanded_canvas(
-                    original.width, original.height, task.ratios, self.constraints
-                )
-                image = expand_image(original, canvas, index)
+            source = task.source
+            canvas = expanded_canvas(source.width, source.height, task.ratios, self.constraints)
+            with self.render_budget.reserve(canvas.width * canvas.height), self.decode_slots:
+                image = expand_image(source_pixels(source), canvas, index)
                 if watermark:
-                    image = watermarked(image)
-                return encode_png(image, f"{task.task_id}/{index}")
+                    watermark_in_place(image)
+                data = encode_png(image, f"{task.task_id}/{index}")
+                del image
+            release_memory()
+            return data
 
         key = f"{task.task_id}/{index}/{'w' if watermark else 'c'}"
         return self.renders.get_or_render(key, render)
