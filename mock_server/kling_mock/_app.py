@@ -27,6 +27,7 @@ from ._clock import MockClock
 from ._config import MockConfig
 from ._errors import MockError, malformed
 from ._faults import POLICY_BLOCK, SCENARIO_HEADER, SLOW, TASK_FAILS, refusal_for
+from ._gateways import api_prefixes, checked_gateways, gateway_path
 from ._journal import RAW_BODY_PREFIX, summarize_body
 from ._json_body import parse_json_body
 from ._requests import declared_length, read_body, request_id, service_of
@@ -195,13 +196,16 @@ async def openapi_json(request: Request) -> Response:
 class JournalMiddleware:
     """Records every API request (not admin, results or the spec) with its answer."""
 
-    def __init__(self, app: ASGIApp, service: MockService) -> None:
+    def __init__(
+        self, app: ASGIApp, service: MockService, prefixes: tuple[str, ...] = (CREATE_PATH,)
+    ) -> None:
         self.app = app
         self.service = service
+        self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(CREATE_PATH):
+        if scope["type"] != "http" or not path.startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
         recorded = False
@@ -285,11 +289,13 @@ def create_app(
             await service.stop_deliveries()
 
     task_route = TASK_PATH.replace("{task_id}", "{task_id:path}")
+    gateways = checked_gateways(service.config.gateways)
     routes = [
         # Starlette tries routes in order: polling a task, the commonest request, first.
-        Route(task_route, get_task, methods=["GET"]),
-        Route(CREATE_PATH, create_task, methods=["POST"]),
-        Route(CREATE_PATH, list_tasks, methods=["GET"]),
+        # Each served path family (see _gateways) reaches the same handlers.
+        *(Route(gateway_path(task_route, g), get_task, methods=["GET"]) for g in gateways),
+        *(Route(gateway_path(CREATE_PATH, g), create_task, methods=["POST"]) for g in gateways),
+        *(Route(gateway_path(CREATE_PATH, g), list_tasks, methods=["GET"]) for g in gateways),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route(RESULTS_PREFIX + "/{task_id}/{name}", result_image, methods=["GET"]),
         # The admin API last: its prefix also holds the results route above.
@@ -297,7 +303,11 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(JournalMiddleware, service=service)],
+        middleware=[
+            Middleware(
+                JournalMiddleware, service=service, prefixes=api_prefixes(CREATE_PATH, gateways)
+            )
+        ],
         exception_handlers={
             Exception: _handle_error,
             HTTPException: _handle_error,

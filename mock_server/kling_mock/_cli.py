@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 
 from ._admin import ADMIN_PREFIX
 from ._app import create_app
-from ._config import DEFAULT_DEV_KEY, MockConfig
+from ._config import DEFAULT_DEV_ACCESS_KEY, DEFAULT_DEV_KEY, DEFAULT_DEV_SECRET_KEY, MockConfig
 from ._faults import SCENARIOS
+from ._gateways import GATEWAYS
 from ._server import server_config
+from ._tls import TlsFiles, certificate_names, make_certificate
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +32,30 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="KEY[=ACCOUNT]",
         help=f"accept this bearer key (repeatable; default: {DEFAULT_DEV_KEY}=dev)",
+    )
+    serve.add_argument(
+        "--kling-key",
+        action="append",
+        metavar="AK:SK[=ACCOUNT]",
+        help="accept Kling JWTs signed with SK whose iss is AK (repeatable; default: "
+        f"{DEFAULT_DEV_ACCESS_KEY}:{DEFAULT_DEV_SECRET_KEY}=dev)",
+    )
+    serve.add_argument(
+        "--gateway",
+        action="append",
+        choices=GATEWAYS,
+        help="serve this path family (repeatable; default: both, /kling/v1/... and /v1/...)",
+    )
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate made now for localhost, 127.0.0.1 and the "
+        "--public-base-url host; prints the path of its CA .pem",
+    )
+    serve.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    serve.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    serve.add_argument(
+        "--tls-dir", help="where --tls writes its certificates (default: a new temporary folder)"
     )
     serve.add_argument("--submitted-seconds", type=float, default=MockConfig.submitted_seconds)
     serve.add_argument("--processing-seconds", type=float, default=MockConfig.processing_seconds)
@@ -70,6 +98,19 @@ def _keys(values: Sequence[str] | None) -> dict[str, str]:
     return keys
 
 
+def _kling_keys(values: Sequence[str] | None) -> dict[str, tuple[str, str]]:
+    if not values:
+        return {DEFAULT_DEV_ACCESS_KEY: (DEFAULT_DEV_SECRET_KEY, "dev")}
+    keys: dict[str, tuple[str, str]] = {}
+    for value in values:
+        pair, _, account = value.partition("=")
+        access_key, colon, secret_key = pair.partition(":")
+        if not colon or not access_key or not secret_key:
+            raise SystemExit(f"--kling-key {value[:40]!r}...: expected AK:SK[=ACCOUNT]")
+        keys[access_key] = (secret_key, account or access_key)
+    return keys
+
+
 def _rates(values: Sequence[str] | None) -> dict[str, float]:
     rates: dict[str, float] = {}
     for value in values or ():
@@ -85,6 +126,8 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     """The MockConfig a command line asks for."""
     return MockConfig(
         api_keys=_keys(args.api_key),
+        kling_keys=_kling_keys(args.kling_key),
+        gateways=tuple(args.gateway or GATEWAYS),
         submitted_seconds=args.submitted_seconds,
         processing_seconds=args.processing_seconds,
         seed=args.seed,
@@ -106,8 +149,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"kling-mock: {exc}", file=sys.stderr)
         return 2
-    keys = ", ".join(config.api_keys)
-    print(f"kling-mock on http://{args.host}:{args.port} (keys: {keys})", file=sys.stderr)
+    tls = _tls_files(args)
+    keys = ", ".join([*config.api_keys, *config.kling_keys])
+    scheme = "https" if tls else "http"
+    print(f"kling-mock on {scheme}://{args.host}:{args.port} (keys: {keys})", file=sys.stderr)
+    if tls is not None and tls.ca_file is not None:
+        # stdout, alone on its line: what a script captures to trust the server.
+        print(f"kling-mock CA certificate: {tls.ca_file}", flush=True)
     # uvicorn.Server handles SIGTERM and SIGINT: a stop that waits SHUTDOWN_SECONDS at most.
-    uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level="info")).run()
+    served = server_config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        ssl_certfile=str(tls.cert_file) if tls else None,
+        ssl_keyfile=str(tls.key_file) if tls else None,
+    )
+    uvicorn.Server(served).run()
     return 0
+
+
+def _tls_files(args: argparse.Namespace) -> TlsFiles | None:
+    """The certificate to serve: the one given, one made now (``--tls``), or none."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("kling-mock: give --tls-cert and --tls-key together")
+    if args.tls_cert:
+        return TlsFiles(cert_file=Path(args.tls_cert), key_file=Path(args.tls_key))
+    if not args.tls:
+        return None
+    directory = Path(args.tls_dir or tempfile.mkdtemp(prefix="kling-mock-tls-"))
+    return make_certificate(directory, certificate_names(args.public_base_url, args.host))

@@ -9,6 +9,10 @@ from typing import Any, Literal
 
 DEFAULT_DEV_KEY = "kling-mock-dev-key"
 """The bearer key the mock accepts out of the box (account ``dev``)."""
+DEFAULT_DEV_ACCESS_KEY = "kling-mock-dev-access-key"
+DEFAULT_DEV_SECRET_KEY = "kling-mock-dev-secret-key-not-for-production"
+"""The Kling key pair the mock accepts out of the box (account ``dev``): sign HS256 JWTs
+with the secret key, ``iss`` = the access key."""
 
 ExternalIdLookup = Literal["list_filter", "list_filter_and_path"]
 
@@ -29,6 +33,17 @@ class MockConfig:
 
     #: bearer key -> account name. Tasks of one account are invisible to another.
     api_keys: Mapping[str, str] = field(default_factory=lambda: _frozen({DEFAULT_DEV_KEY: "dev"}))
+    #: Kling access key -> (secret key, account): ``Bearer <JWT>`` signed HS256 with the
+    #: secret key, ``iss`` = access key. Accounts are shared with ``api_keys``; either
+    #: credential works on either path family.
+    kling_keys: Mapping[str, tuple[str, str]] = field(
+        default_factory=lambda: _frozen({DEFAULT_DEV_ACCESS_KEY: (DEFAULT_DEV_SECRET_KEY, "dev")})
+    )
+    #: seconds of tolerance on a JWT's ``exp`` and ``nbf``, judged on the mock's clock.
+    jwt_leeway_seconds: float = 5.0
+    #: which path families are served: ``cometapi`` (``/kling/v1/...``, the spec's
+    #: paths) and ``kling`` (``/v1/...``, Kling's own), with the same tasks.
+    gateways: tuple[str, ...] = ("cometapi", "kling")
     #: how long a task stays ``submitted``, then ``processing``, on the mock's clock.
     submitted_seconds: float = 1.0
     processing_seconds: float = 3.0

@@ -123,12 +123,17 @@ class ServerThread:
         *,
         idle_seconds: float = IDLE_SECONDS,
         shutdown_seconds: float = SHUTDOWN_SECONDS,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.idle_seconds = idle_seconds
         self.shutdown_seconds = shutdown_seconds
+        #: HTTPS when both are given (see ``kling_mock._tls`` for a certificate).
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -136,7 +141,8 @@ class ServerThread:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.ssl_certfile else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def start(self) -> None:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -151,6 +157,8 @@ class ServerThread:
             port=self.port,
             idle_seconds=self.idle_seconds,
             shutdown_seconds=self.shutdown_seconds,
+            ssl_certfile=self.ssl_certfile,
+            ssl_keyfile=self.ssl_keyfile,
         )
         self._server = uvicorn.Server(config)
         self._socket = sock

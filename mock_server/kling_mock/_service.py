@@ -40,6 +40,7 @@ from ._faults import FaultPlan
 from ._fetch import FetchFailed, fetch_bytes, host_allowed
 from ._journal import RequestJournal
 from ._json_body import other_fields_bytes
+from ._jwt_auth import check_secret, looks_like_jwt, verify_token
 from ._pixel_budget import PixelBudget
 from ._query import query_parameters
 from ._render import (
@@ -125,6 +126,8 @@ class MockService:
         ):
             if getattr(config, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(config, name)}")
+        for access_key, (secret_key, _) in config.kling_keys.items():
+            check_secret(access_key, secret_key)
         self.decode_slots = threading.BoundedSemaphore(config.max_concurrent_decodes)
         largest_canvas = int(config.max_source_pixels * self.constraints.max_area_factor)
         budget = config.render_budget_pixels
@@ -170,9 +173,20 @@ class MockService:
         if not scheme or (scheme.lower() == "bearer" and not key):
             raise Unauthenticated(401, 1001, "Authorization is empty: send 'Bearer <your key>'")
         account = self.config.api_keys.get(key) if scheme.lower() == "bearer" else None
+        if account is None and scheme.lower() == "bearer" and looks_like_jwt(key):
+            return self.authenticate_jwt(key)
         if account is None:
             raise Unauthenticated(401, 1002, "Authorization: the bearer key is not valid")
         return account
+
+    def authenticate_jwt(self, token: str) -> str:
+        """The account of a Kling JWT, judged on this mock's clock (see ``_jwt_auth``)."""
+        return verify_token(
+            token,
+            self.config.kling_keys,
+            now=self.clock.now(),
+            leeway=self.config.jwt_leeway_seconds,
+        )
 
     def allowed_url(self, url: str) -> bool:
         return host_allowed(url, self.config.fetch_allowlist)
