@@ -103,6 +103,7 @@ def _base_url(request: Request) -> str:
 async def _enter(request: Request, *, creating: bool = False) -> tuple[str, str | None]:
     """Authenticate, then apply a fault scenario: the account and the scenario still to apply."""
     service = service_of(request)
+    service.note_server(request.scope.get("server"))
     account = service.authenticate(request.headers.get("authorization"))
     request.state.account = account
     scenario = service.faults.choose(request.headers.get(SCENARIO_HEADER), creating=creating)

@@ -24,8 +24,6 @@ import anyio.to_thread
 import httpx
 from standardwebhooks import Webhook
 
-from ._fetch import MAX_PORT, port_usable
-
 PENDING, DELIVERED, FAILED, REFUSED = "pending", "delivered", "failed", "refused"
 
 
@@ -66,13 +64,13 @@ class CallbackQueue:
         backoff_seconds: float,
         timeout_seconds: float,
         max_entries: int,
-        allowed: Callable[[str], bool],
+        refusal: Callable[[str], str | None],
     ) -> None:
         self._webhook = Webhook(secret) if secret else None
         self._max_attempts = max_attempts
         self._backoff_ms = int(backoff_seconds * 1000)
         self.timeout_seconds = timeout_seconds
-        self._allowed = allowed
+        self._refusal = refusal
         self._all: deque[Delivery] = deque(maxlen=max_entries)
         self._max_pending = max_entries
         self._pending: list[Delivery] = []
@@ -93,11 +91,7 @@ class CallbackQueue:
                 due_ms=at_ms,
             )
             self._all.append(delivery)
-            refusal = None
-            if not self._allowed(url):
-                refusal = "callback_url is not on the allowlist; not sent"
-            elif not port_usable(url):
-                refusal = f"callback_url's port is not one of 1-{MAX_PORT}; not sent"
+            refusal = self._refusal(url)
             if refusal is None:
                 self._make_room()
                 self._pending.append(delivery)

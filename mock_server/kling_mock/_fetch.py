@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import urllib.parse
 from collections.abc import Iterable
 
@@ -40,12 +41,52 @@ def host_allowed(url: str, allowlist: Iterable[str]) -> bool:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError, TypeError):
         return False
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        return False
+    if parsed.scheme not in ("http", "https") or not parsed.host or parsed.userinfo:
+        return False  # user info would be sent as credentials: never forwarded
     return parsed.host.lower() in hosts
 
 
 MAX_PORT = 65535
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_local_host(host: str) -> bool:
+    """Whether ``host`` names this machine whatever it runs: ``localhost`` (and its
+    subdomains), a loopback address or the unspecified one (``0.0.0.0``, ``::``).
+
+    >>> [is_local_host(h) for h in ("LOCALHOST", "127.8.9.1", "[::1]", "0.0.0.0", "example.com")]
+    [True, True, True, True, False]
+    """
+    name = host.lower().strip("[]").rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def reaches_self(
+    url: str, own_ports: Iterable[int], own_endpoints: Iterable[tuple[str, int]]
+) -> bool:
+    """Whether ``url`` would reach this server: a local host on one of ``own_ports``, or one
+    of ``own_endpoints`` (host, port) such as the host and port of its public base URL.
+
+    >>> reaches_self("http://LocalHost:4010/_mock/reset", {4010}, ())
+    True
+    >>> reaches_self("http://127.0.0.1:9000/hook", {4010}, ())
+    False
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return False
+    host = parsed.host.lower().rstrip(".")
+    port = parsed.port or _DEFAULT_PORTS.get(parsed.scheme, 0)
+    if (host, port) in set(own_endpoints):
+        return True
+    return port in set(own_ports) and is_local_host(host)
 
 
 def port_usable(url: str) -> bool:

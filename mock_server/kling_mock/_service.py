@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import heapq
+import ipaddress
 import itertools
 import random
 import re
@@ -37,7 +39,7 @@ from ._clock import MockClock
 from ._config import MockConfig
 from ._errors import MockError, RequestRefused, TaskNotFound, Unauthenticated
 from ._faults import FaultPlan
-from ._fetch import FetchFailed, fetch_bytes, host_allowed
+from ._fetch import MAX_PORT, FetchFailed, fetch_bytes, host_allowed, port_usable, reaches_self
 from ._journal import RequestJournal
 from ._json_body import other_fields_bytes
 from ._jwt_auth import check_secret, looks_like_jwt, verify_token
@@ -141,8 +143,14 @@ class MockService:
             backoff_seconds=config.callback_backoff_seconds,
             timeout_seconds=config.callback_timeout_seconds,
             max_entries=config.deliveries_max_entries,
-            allowed=self.allowed_url,
+            refusal=self.callback_refusal,
         )
+        self._own_ports: set[int] = set()
+        self._own_endpoints: set[tuple[str, int]] = set()
+        if config.public_base_url:
+            public = httpx.URL(config.public_base_url)
+            default_port = 443 if public.scheme == "https" else 80
+            self._own_endpoints.add((public.host.lower(), public.port or default_port))
         self.callback_slots = Slots(config.callback_concurrency)
         self._sending: set[asyncio.Task[None]] = set()
         self._random = random.Random(config.seed)
@@ -190,6 +198,29 @@ class MockService:
 
     def allowed_url(self, url: str) -> bool:
         return host_allowed(url, self.config.fetch_allowlist)
+
+    def note_server(self, server: tuple[str, int | None] | None) -> None:
+        """Remember a port this mock is served on (from a request's ASGI ``server``), so
+        no URL a client gives can point the mock at itself. A host that is not an
+        address (the in-process transport's made-up one) names no socket."""
+        if server and server[1] is not None and server[1] not in self._own_ports:
+            with contextlib.suppress(ValueError):
+                ipaddress.ip_address(server[0].strip("[]"))
+                self._own_ports.add(server[1])
+
+    def reaches_self(self, url: str) -> bool:
+        """Whether ``url`` points at this mock (its API, admin API or results)."""
+        return reaches_self(url, self._own_ports, self._own_endpoints)
+
+    def callback_refusal(self, url: str) -> str | None:
+        """Why a callback to ``url`` is not sent, or ``None`` when it may be."""
+        if not self.allowed_url(url):
+            return "callback_url is not on the allowlist (or carries user info); not sent"
+        if not port_usable(url):
+            return f"callback_url's port is not one of 1-{MAX_PORT}; not sent"
+        if self.reaches_self(url):
+            return "callback_url points at this mock itself; not sent"
+        return None
 
     # --- create -------------------------------------------------------------------
 
@@ -294,6 +325,16 @@ class MockService:
                 # The URL only seeds the picture: keep its digest, not a URL of any length.
                 seed = hashlib.sha256(image.encode()).hexdigest()
                 return SourceImage(None, width, height, synthetic_seed=seed)
+            if self.reaches_self(image):
+                raise RequestRefused(
+                    [
+                        Violation(
+                            field,
+                            f"{field}: the URL points at this mock itself; give an image "
+                            "URL on another server, or the image as base64",
+                        )
+                    ]
+                )
             max_bytes = self.config.fetch_max_bytes or constraints.image_max_bytes
             try:
                 data = await fetch_bytes(
