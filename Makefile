@@ -11,7 +11,10 @@ STAMP := $(VENV)/.installed
 # The generator's post-hooks call ruff by name: make it the pinned one.
 export PATH := $(BIN):$(PATH)
 
-SPEC := openapi/kling-image-expansion.yaml
+SPEC_ROOT := openapi
+SPEC := $(SPEC_ROOT)/kling-image-expansion.yaml
+# The spec tooling (kling_spec_tools), run on this checkout's spec folder.
+KLING_SPEC = $(PY) -m kling_spec_tools --root $(SPEC_ROOT)
 GENERATOR_CONFIG := openapi/generator.yaml
 GENERATED := generated_client/kling_expand_api
 GENERATE = $(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
@@ -48,7 +51,7 @@ pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 spec: $(STAMP) ## upstream spec + overlay -> resolved YAML and JSON
-	$(PY) -m kling_spec resolve
+	$(KLING_SPEC) resolve
 
 generate: $(STAMP) ## resolved spec -> generated_client/
 	$(GENERATE) $(GENERATED)
@@ -57,7 +60,7 @@ generate: $(STAMP) ## resolved spec -> generated_client/
 # what the committed spec and config produce, and the resolved spec exactly what
 # upstream + overlay produce.
 check-generated: $(STAMP)
-	$(PY) -m kling_spec resolve --check
+	$(KLING_SPEC) resolve --check
 	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
 	$(GENERATE) "$$scratch/kling_expand_api" >/dev/null && \
 	diff -r -x __pycache__ "$$scratch/kling_expand_api" $(GENERATED) \
@@ -79,7 +82,7 @@ contract-live: $(STAMP) ## client contract against the real service (needs COMET
 
 update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL>
 	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
-	$(PY) -m kling_spec update "$(SRC)"
+	$(KLING_SPEC) update "$(SRC)"
 
 mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
 	$(BIN)/kling-mock serve --host 127.0.0.1 --port 4010
