@@ -1,4 +1,4 @@
-"""``kling_spec`` is the runtime (the packaged resolved spec); the tooling is ``kling_spec_tools``."""
+"""``kling_spec`` reads the packaged resolved spec; the tooling is ``kling_spec_tools``."""
 
 import importlib.metadata
 import json
