@@ -20,7 +20,7 @@ GENERATED := generated_client/kling_expand_api
 GENERATE = $(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
 	--meta none --overwrite --output-path
 
-.PHONY: setup lock test lint typecheck pytest spec generate check-generated update-spec mock demo bench contract-live clean
+.PHONY: setup lock test lint typecheck pytest spec generate check-generated update-spec mock demo bench footprint contract-live clean
 
 setup: $(STAMP) ## create .venv with the pinned dependencies
 
@@ -100,11 +100,16 @@ PRISM := $(BENCH_TOOLS)/node_modules/.bin/prism
 PY_SPY_VERSION := 0.4.3
 PY_SPY := $(BENCH_TOOLS)/py-spy/bin/py-spy
 
-bench: $(STAMP) $(PRISM) $(PY_SPY) ## mock vs Prism vs bare Starlette, payload, memory, SDK overhead
+bench: $(STAMP) $(PRISM) $(PY_SPY) ## mock vs Prism vs bare Starlette, payload, memory, SDK overhead, footprint
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
 	PYTHONPATH=$(CURDIR)/bench $(PY) -m kling_bench $(BENCH_ARGS)
+
+# The install size and import figures alone (no Prism, no wrk); `make bench` includes them.
+# BENCH_ARGS=--no-install times the imports in .venv instead of a fresh install.
+footprint: $(STAMP) ## SDK-only install size and package count; import times against httpx
+	PYTHONPATH=$(CURDIR)/bench $(PY) -m kling_bench --footprint-only $(BENCH_ARGS)
 
 $(PRISM): bench/prism/package.json bench/prism/package-lock.json
 	@command -v npm >/dev/null || { echo "make bench needs Node.js and npm (for Prism)"; exit 2; }
