@@ -11,13 +11,16 @@ STAMP := $(VENV)/.installed
 # The generator's post-hooks call ruff by name: make it the pinned one.
 export PATH := $(BIN):$(PATH)
 
-SPEC := openapi/kling-image-expansion.yaml
+SPEC_ROOT := openapi
+SPEC := $(SPEC_ROOT)/kling-image-expansion.yaml
+# The spec tooling (kling_spec_tools), run on this checkout's spec folder.
+KLING_SPEC = $(PY) -m kling_spec_tools --root $(SPEC_ROOT)
 GENERATOR_CONFIG := openapi/generator.yaml
 GENERATED := generated_client/kling_expand_api
 GENERATE = $(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
 	--meta none --overwrite --output-path
 
-.PHONY: setup lock test lint typecheck pytest spec generate check-generated update-spec mock demo bench contract-live clean
+.PHONY: setup lock test lint typecheck pytest spec generate check-generated update-spec mock demo bench footprint contract-live clean
 
 setup: $(STAMP) ## create .venv with the pinned dependencies
 
@@ -48,7 +51,7 @@ pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 spec: $(STAMP) ## upstream spec + overlay -> resolved YAML and JSON
-	$(PY) -m kling_spec resolve
+	$(KLING_SPEC) resolve
 
 generate: $(STAMP) ## resolved spec -> generated_client/
 	$(GENERATE) $(GENERATED)
@@ -57,7 +60,7 @@ generate: $(STAMP) ## resolved spec -> generated_client/
 # what the committed spec and config produce, and the resolved spec exactly what
 # upstream + overlay produce.
 check-generated: $(STAMP)
-	$(PY) -m kling_spec resolve --check
+	$(KLING_SPEC) resolve --check
 	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
 	$(GENERATE) "$$scratch/kling_expand_api" >/dev/null && \
 	diff -r -x __pycache__ "$$scratch/kling_expand_api" $(GENERATED) \
@@ -79,7 +82,7 @@ contract-live: $(STAMP) ## client contract against the real service (needs COMET
 
 update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL>
 	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
-	$(PY) -m kling_spec update "$(SRC)"
+	$(KLING_SPEC) update "$(SRC)"
 
 mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
 	$(BIN)/kling-mock serve --host 127.0.0.1 --port 4010
@@ -97,11 +100,16 @@ PRISM := $(BENCH_TOOLS)/node_modules/.bin/prism
 PY_SPY_VERSION := 0.4.3
 PY_SPY := $(BENCH_TOOLS)/py-spy/bin/py-spy
 
-bench: $(STAMP) $(PRISM) $(PY_SPY) ## mock vs Prism vs bare Starlette, payload, memory, SDK overhead
+bench: $(STAMP) $(PRISM) $(PY_SPY) ## mock vs Prism vs bare Starlette, payload, memory, SDK overhead, footprint
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
 	PYTHONPATH=$(CURDIR)/bench $(PY) -m kling_bench $(BENCH_ARGS)
+
+# The install size and import figures alone (no Prism, no wrk); `make bench` includes them.
+# BENCH_ARGS=--no-install times the imports in .venv instead of a fresh install.
+footprint: $(STAMP) ## SDK-only install size and package count; import times against httpx
+	PYTHONPATH=$(CURDIR)/bench $(PY) -m kling_bench --footprint-only $(BENCH_ARGS)
 
 $(PRISM): bench/prism/package.json bench/prism/package-lock.json
 	@command -v npm >/dev/null || { echo "make bench needs Node.js and npm (for Prism)"; exit 2; }

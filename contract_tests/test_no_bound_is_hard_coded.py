@@ -36,7 +36,13 @@ import pytest
 from .oracle import SpecBounds
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("openapi/kling_spec", "sdk/kling_expand", "mock_server/kling_mock", "bench/kling_bench")
+PACKAGES = (
+    "openapi/kling_spec",
+    "openapi/kling_spec_tools",
+    "sdk/kling_expand",
+    "mock_server/kling_mock",
+    "bench/kling_bench",
+)
 TESTS = ("tests",)
 TESTS_PREFIX = "tests/"
 _OPERATORS = {

@@ -53,3 +53,17 @@ def test_check_generated_fails_when_one_generated_file_is_touched(generated_copy
 
     assert result.returncode != 0
     assert "task_record.py" in result.stdout + result.stderr
+
+
+def test_the_generator_marks_the_package_typed_and_the_check_keeps_it(
+    generated_copy: Path,
+) -> None:
+    # Given the committed client, which the generator's post-hooks mark as typed (PEP 561)
+    assert (GENERATED / "py.typed").is_file()
+    (generated_copy / "py.typed").unlink()
+
+    # When the marker is gone, the check says the client is not what the generator makes
+    result = check_generated(generated_copy)
+
+    assert result.returncode != 0
+    assert "py.typed" in result.stdout + result.stderr

@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import pytest
 
-PACKAGES = ["kling_spec", "kling_expand", "kling_mock"]
+PACKAGES = ["kling_expand", "kling_mock", "kling_spec", "kling_spec_tools"]
 
 
 def isort_order(name: str) -> tuple[int, str]:

@@ -14,6 +14,7 @@ from types import FrameType
 from rich.console import Console
 
 from . import _seams
+from ._footprint import footprint_lines, measure_footprint
 from ._render_memory import render_memory_report
 from ._report import SERVER_ORDER, markdown_table, targets_table, throughput_table
 from ._run import RESULTS_DIR, Settings, run_benchmarks, write_results
@@ -68,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-render-memory", action="store_true", help="skip the render memory figure"
     )
     parser.add_argument(
+        "--footprint-only",
+        action="store_true",
+        help="only the install size and import figures (no servers, no wrk)",
+    )
+    parser.add_argument(
+        "--no-footprint", action="store_true", help="skip the install size and import figures"
+    )
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="footprint without building the wheel: imports timed in this interpreter",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="sample the mock with py-spy during its 32-connection cells; summary and stacks "
@@ -108,8 +122,22 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _footprint(args: argparse.Namespace, log: Callable[[str], object]) -> dict[str, object]:
+    log(
+        "footprint: "
+        + ("imports in this interpreter" if args.no_install else "wheel in fresh venvs")
+    )
+    footprint = measure_footprint(install=not args.no_install)
+    for line in footprint_lines(footprint):
+        print(line)
+    return footprint.to_json()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.footprint_only:
+        print(json.dumps(_footprint(args, log=Console(stderr=True).print), indent=2))
+        return 0
     settings = settings_from(args)
     signal.signal(signal.SIGTERM, _terminate)
     progress = Console(stderr=True)
@@ -123,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = result.to_json()
     if not args.no_render_memory:
         report["render_memory"] = render_memory_report(progress.print)
+    if not args.no_footprint:
+        report["footprint"] = _footprint(args, log=progress.print)
     path = write_results(report, settings.results_dir)
     rows = result.rows()
     out.print(throughput_table(rows))

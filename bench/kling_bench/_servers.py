@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kling_spec import _files
+from kling_spec import resolved_spec_path
 
 from . import _seams
 from ._ports import LOOPBACK, ServerNotListening, pick_free_port, wait_for_port
@@ -56,7 +56,7 @@ class LiveServer:
 
 
 def _prism_command(host: str, port: int) -> list[str]:
-    return [str(PRISM_BIN), "mock", "-h", host, "-p", str(port), str(_files.RESOLVED_YAML)]
+    return [str(PRISM_BIN), "mock", "-h", host, "-p", str(port), str(resolved_spec_path(".yaml"))]
 
 
 def _prism_unavailable() -> str | None:

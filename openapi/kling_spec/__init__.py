@@ -1,12 +1,16 @@
-"""The resolved Kling image-expansion spec, and the tooling that produces it.
+"""The resolved Kling image-expansion spec at run time: constraints, validation, error codes.
 
 The spec is the project's one source of truth: the SDK's local checks and the
 mock server's validation both read their limits from :class:`ExpandConstraints`.
+This package reads only the packaged resolved spec; producing it (the overlay, the
+upstream page, spec diffs) is ``kling_spec_tools``' job.
 
 >>> from kling_spec import ExpandConstraints
 >>> ExpandConstraints.from_spec().max_area_factor > 1
 True
 """
+
+from importlib.metadata import version as _version
 
 from ._constraints import (
     CREATE_PATH,
@@ -17,14 +21,11 @@ from ._constraints import (
     request_schema_of,
     resolve_ref,
 )
-from ._diff import SpecChange, diff_specs
 from ._error_codes import ErrorCode, error_codes, gateway_retryable_statuses
 from ._errors import SpecError
-from ._files import load_resolved_spec
+from ._files import load_resolved_spec, resolved_spec_path
 from ._geometry import Canvas, expanded_canvas
 from ._images import ImageError, ImageInfo, inspect_image
-from ._overlay import apply_overlay, hoist_components
-from ._page import extract_spec_text
 from ._validation import (
     INVALID_VALUE,
     MALFORMED_REQUEST,
@@ -36,6 +37,8 @@ from ._validation import (
     decode_image_field,
     is_image_url,
 )
+
+__version__ = _version("kling-expand-toolkit")
 
 __all__ = [
     "CREATE_PATH",
@@ -50,23 +53,19 @@ __all__ = [
     "ImageInfo",
     "NumberBound",
     "RequestInvalid",
-    "SpecChange",
     "SpecError",
     "Violation",
-    "apply_overlay",
     "as_written",
     "check_expand_request",
     "check_image",
     "decode_image_field",
-    "diff_specs",
     "error_codes",
     "expanded_canvas",
-    "extract_spec_text",
     "gateway_retryable_statuses",
-    "hoist_components",
     "inspect_image",
     "is_image_url",
     "load_resolved_spec",
     "request_schema_of",
     "resolve_ref",
+    "resolved_spec_path",
 ]

@@ -57,7 +57,7 @@ def test_the_same_app_runs_under_uvicorn_on_loopback(request_body) -> None:
 def test_the_pytest_plugin_is_registered_as_an_entry_point() -> None:
     plugins = importlib.metadata.entry_points(group="pytest11")
 
-    assert any(ep.value == "kling_mock._pytest_plugin" for ep in plugins)
+    assert any(ep.value == "_kling_mock_pytest" for ep in plugins)
 
 
 def test_the_plugin_fixtures_give_a_running_mock_and_a_client(

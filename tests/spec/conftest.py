@@ -1,21 +1,24 @@
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from kling_spec import _files
+from kling_spec_tools import SpecFiles, _files
+
+CHECKOUT = SpecFiles.in_folder(Path(__file__).resolve().parents[2] / "openapi")
 
 
 @pytest.fixture(scope="session")
 def upstream_spec() -> dict[str, Any]:
-    return yaml.safe_load(_files.UPSTREAM_SPEC.read_bytes())
+    return yaml.safe_load(CHECKOUT.upstream.read_bytes())
 
 
 @pytest.fixture(scope="session")
 def overlay() -> dict[str, Any]:
-    return _files.load_yaml_file(_files.OVERLAY)
+    return _files.load_yaml_file(CHECKOUT.overlay)
 
 
 @pytest.fixture

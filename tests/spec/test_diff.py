@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from kling_spec import CREATE_PATH, diff_specs
+from kling_spec import CREATE_PATH
+from kling_spec_tools import diff_specs
 
 
 def request_props(spec: dict[str, Any]) -> dict[str, Any]:

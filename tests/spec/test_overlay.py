@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from kling_spec import SpecError, apply_overlay, hoist_components
+from kling_spec import SpecError
+from kling_spec_tools import apply_overlay, hoist_components
 
 
 def overlay_of(*actions: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,10 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from kling_spec import CREATE_PATH, TASK_PATH, _files, diff_specs, load_resolved_spec
-from kling_spec._cli import build_resolved
+from kling_spec import CREATE_PATH, TASK_PATH, load_resolved_spec
+from kling_spec_tools import SpecFiles, _files, build_resolved, diff_specs
+
+CHECKOUT = SpecFiles.in_folder(Path(__file__).resolve().parents[2] / "openapi")
 
 ERROR_STATUSES = {"400", "401", "403", "404", "429", "500", "503", "504"}
 
@@ -22,7 +25,7 @@ def resolved() -> dict[str, Any]:
 
 def write_upstream(tmp_path: Path, document: dict[str, Any]) -> Path:
     """Vendor ``document`` as an upstream copy in ``tmp_path``, digest and all."""
-    path = tmp_path / _files.UPSTREAM_SPEC.name
+    path = tmp_path / CHECKOUT.upstream.name
     data = yaml.safe_dump(document, sort_keys=False).encode()
     path.write_bytes(data)
     _files.digest_path(path).write_text(f"{_files.sha256_of(data)}  {path.name}\n")
@@ -30,11 +33,11 @@ def write_upstream(tmp_path: Path, document: dict[str, Any]) -> Path:
 
 
 def test_committed_resolved_files_are_what_upstream_and_overlay_produce(resolved) -> None:
-    fresh = build_resolved()
+    fresh = build_resolved(CHECKOUT)
 
     assert fresh == resolved
-    assert _files.RESOLVED_YAML.read_text() == _files.dump_yaml(fresh)
-    assert yaml.safe_load(_files.RESOLVED_YAML.read_text()) == resolved
+    assert CHECKOUT.resolved_yaml.read_text() == _files.dump_yaml(fresh)
+    assert yaml.safe_load(CHECKOUT.resolved_yaml.read_text()) == resolved
 
 
 def test_resolved_spec_passes_openapi_spec_validator(resolved) -> None:
@@ -110,7 +113,7 @@ def test_a_second_unrelated_generator_accepts_the_resolved_spec(tmp_path: Path) 
         [
             Path(sys.executable).with_name("datamodel-codegen"),
             "--input",
-            _files.RESOLVED_YAML,
+            CHECKOUT.resolved_yaml,
             "--input-file-type",
             "openapi",
             "--output",
@@ -139,7 +142,7 @@ def test_upstream_changes_flow_through_and_every_overlay_addition_is_kept(
     data["properties"]["queue_position"] = {"type": "integer"}
 
     # When it is resolved with the unchanged overlay
-    changed = build_resolved(upstream_path=write_upstream(tmp_path, upstream))
+    changed = build_resolved(replace(CHECKOUT, upstream=write_upstream(tmp_path, upstream)))
 
     # Then the changes are there, and nothing else differs
     schemas = changed["components"]["schemas"]
@@ -175,7 +178,7 @@ def test_upstream_changes_flow_through_and_every_overlay_addition_is_kept(
             "--path",
             spec_file,
             "--config",
-            _files.OPENAPI_DIR / "generator.yaml",
+            CHECKOUT.overlay.parent / "generator.yaml",
             "--meta",
             "none",
             "--output-path",
@@ -200,7 +203,7 @@ def test_an_upstream_parameter_other_than_content_type_flows_through(
     )
 
     # When it is resolved with the unchanged overlay
-    changed = build_resolved(upstream_path=write_upstream(tmp_path, upstream))
+    changed = build_resolved(replace(CHECKOUT, upstream=write_upstream(tmp_path, upstream)))
 
     # Then only Content-Type is gone
     names = [p["name"] for p in changed["paths"][CREATE_PATH]["post"]["parameters"]]

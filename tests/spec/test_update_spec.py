@@ -4,8 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from kling_spec import CREATE_PATH, ExpandConstraints, _files, extract_spec_text
-from kling_spec._cli import main
+from kling_spec import CREATE_PATH, ExpandConstraints
+from kling_spec_tools import SpecFiles, _files, extract_spec_text
+from kling_spec_tools._cli import main
+
+CHECKOUT = SpecFiles.in_folder(Path(__file__).resolve().parents[2] / "openapi")
 
 
 def page_around(spec_text: str) -> str:
@@ -15,13 +18,13 @@ def page_around(spec_text: str) -> str:
 @pytest.fixture
 def vendored(tmp_path: Path) -> Path:
     """A scratch upstream folder holding today's vendored copy."""
-    path = tmp_path / _files.UPSTREAM_SPEC.name
-    path.write_bytes(_files.UPSTREAM_SPEC.read_bytes())
+    path = tmp_path / CHECKOUT.upstream.name
+    path.write_bytes(CHECKOUT.upstream.read_bytes())
     return path
 
 
 def test_a_page_is_reduced_to_its_yaml_block_byte_for_byte() -> None:
-    text = _files.UPSTREAM_SPEC.read_text(encoding="utf-8")
+    text = CHECKOUT.upstream.read_text(encoding="utf-8")
 
     assert extract_spec_text(page_around(text)) == text
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._constraints import resolve_ref
+from kling_spec import resolve_ref
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # Bounds that, when they grow, admit more (loosen) and when they shrink refuse more.
