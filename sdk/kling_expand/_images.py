@@ -24,6 +24,7 @@ import binascii
 import io
 import math
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -115,17 +116,38 @@ def _from_pil(image: Image.Image, constraints: ExpandConstraints) -> bytes:
 
 
 def _from_path(path: Path, constraints: ExpandConstraints) -> bytes:
+    """The file's bytes; only a regular file is read, and never past the spec's size limit."""
     field = constraints.image_field
+    limit = constraints.image_max_bytes
+    too_large = f"{path} is larger than the maximum (max_bytes) of {limit} bytes"
     try:
-        size = path.stat().st_size
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise _invalid(field, f"cannot read {path}: {exc.strerror or exc}") from exc
-    if size > constraints.image_max_bytes:
-        raise _invalid(
-            field,
-            f"{path} is {size} bytes; the maximum (max_bytes) is {constraints.image_max_bytes}",
-        )
-    return path.read_bytes()
+    try:
+        info = os.fstat(fd)
+    except OSError as exc:  # pragma: no cover - fstat on a descriptor just opened
+        os.close(fd)
+        raise _invalid(field, f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _invalid(field, f"{path} is not a file: only regular files are read")
+    if info.st_size > limit:
+        os.close(fd)
+        raise _invalid(field, f"{path} is {info.st_size} bytes; the maximum (max_bytes) is {limit}")
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        try:
+            while remaining > 0 and (chunk := file.read(remaining)):
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        except OSError as exc:
+            raise _invalid(field, f"cannot read {path}: {exc.strerror or exc}") from exc
+    if remaining <= 0:
+        raise _invalid(field, too_large)
+    return b"".join(chunks)
 
 
 def prepare_image(image: ImageInput, constraints: ExpandConstraints | None = None) -> PreparedImage:
@@ -181,7 +203,9 @@ def file_of(text: str) -> Path | None:
         return None
     try:
         candidate = Path(text)
-        return candidate if candidate.is_file() else None
+        # Anything that exists but a folder is read as a file; reading refuses all but
+        # regular files (a FIFO, a device) by name.
+        return candidate if candidate.exists() and not candidate.is_dir() else None
     except OSError:  # a name the system cannot even look up (too long, say)
         return None
 
