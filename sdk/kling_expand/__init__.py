@@ -68,7 +68,7 @@ from ._images import (
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy
 from ._retry import Clock, RetryPolicy, SystemClock
-from ._version import __version__
+from ._version import __version__ as __version__
 from ._webhooks import parse_callback, sign_callback, verify_callback
 
 __all__ = [

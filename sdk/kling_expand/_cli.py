@@ -48,7 +48,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ._version import __version__
 from ._batch import BatchEvent, BatchItem, BatchOutcome
 from ._client import API_KEY_ENV, KlingExpand
 from ._exceptions import (
@@ -63,6 +62,7 @@ from ._exceptions import (
 )
 from ._images import ANCHORS, Ratios, compose_before_after, prepare_image, ratios_for_aspect
 from ._models import Task
+from ._version import __version__
 
 # Exception class -> exit status; the first match in order wins.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
