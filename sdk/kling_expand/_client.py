@@ -167,8 +167,13 @@ def _base_url_of(
     return (given or own or os.environ.get(BASE_URL_ENV) or default_base_url(spec)).rstrip("/")
 
 
-def _resolve_key(api_key: str | None) -> str:
+def _resolve_key(
+    api_key: str | None, http_client: httpx.Client | httpx.AsyncClient | None = None
+) -> str:
+    """The key to send; empty when none is given and ``http_client`` authenticates itself."""
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if not key and http_client is not None and "Authorization" in http_client.headers:
+        return ""  # the client's own Authorization header is sent as it is
     if not key:
         raise ConfigurationError(f"no API key: pass api_key= or set {API_KEY_ENV}")
     if not _KEY_SHAPE.fullmatch(key):
@@ -212,7 +217,7 @@ class _BaseClient:
         }
         page_size, max_page = _list_defaults(resolved_spec)
         self._settings = Settings(
-            api_key=_resolve_key(config.get("api_key")),
+            api_key=_resolve_key(config.get("api_key"), http_client),
             base_url=url,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             retry=dataclasses.replace(retry, max_retries=config["max_retries"])
