@@ -42,7 +42,7 @@ from ._core import (
     next_page,
 )
 from ._downloads import download_image, save_images
-from ._exceptions import ConfigurationError, make_status_error
+from ._exceptions import ConfigurationError, InputValidationError, make_status_error
 from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy, check_wait, wait_for
@@ -318,7 +318,9 @@ class _BaseClient:
             return params["ratios"]
         if "aspect" in params:
             if prepared.info is None:
-                raise TypeError("aspect= needs the image's size: pass the image, not its URL")
+                raise InputValidationError(
+                    [("aspect", "needs the image's size: pass the image, not its URL")]
+                )
             size = (prepared.info.width, prepared.info.height)
             return ratios_for_aspect(
                 size,

@@ -188,6 +188,12 @@ def test_ratios_given_two_ways_at_once_are_refused(client):
         client.submit("https://img.test/a.jpg", up=0.1, aspect="16:9")
 
 
+def test_an_aspect_for_a_url_is_an_input_error_naming_aspect(client):
+    with pytest.raises(InputValidationError) as caught:
+        client.submit("https://img.test/a.jpg", aspect="16:9")
+    assert caught.value.field == "aspect"
+
+
 # --- choosing ratios ------------------------------------------------------------------
 
 
