@@ -105,6 +105,35 @@ def _source_of(image: ImageInput) -> str:
     return "text-sha256:" + hashlib.sha256("".join(text.split()).encode()).hexdigest()
 
 
+def _scope_of(image: ImageInput, client: AsyncKlingExpand) -> str:
+    """A digest of what a journal's steps for ``image`` hold for: the content, the
+    service and the account (a hash of the key, never the key itself).
+
+    A file is hashed as it is now, so a file replaced by another picture is a new
+    item; a URL stands for whatever it serves.
+    """
+    digest = hashlib.sha256()
+    content = _content_of(image, client.constraints.image_max_bytes)
+    for part in (content, client.base_url, client._settings.api_key):
+        digest.update(hashlib.sha256(part.encode()).digest())
+    return digest.hexdigest()[:32]
+
+
+def _content_of(image: ImageInput, max_bytes: int) -> str:
+    """The content digest of a file (at most ``max_bytes`` + 1 of it), else its source."""
+    source = _source_of(image)
+    path = None if isinstance(image, bytes | bytearray | memoryview | Image.Image) else Path(source)
+    if path is None or not path.is_absolute() or not path.is_file():
+        return source
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            digest.update(stream.read(max_bytes + 1))
+    except OSError:
+        return source  # unreadable: submitting it says why
+    return "sha256:" + digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class BatchOutcome:
     """How one item ended.
@@ -140,6 +169,7 @@ class _Entry:
     files: list[str] = field(default_factory=list)
     failed: str | None = None
     saved: bool = False
+    scope: str | None = None  # what the steps were taken for (see :func:`_scope_of`)
 
 
 class Journal:
@@ -162,7 +192,13 @@ class Journal:
                     self._apply(event)
 
     def _apply(self, event: Mapping[str, Any]) -> None:
-        entry = self.entries.setdefault(event["key"], _Entry())
+        scope = event.get("scope") if isinstance(event.get("scope"), str) else None
+        entry = self.entries.get(event["key"])
+        if entry is None or (scope is not None and entry.scope not in (None, scope)):
+            # Steps taken for other content, another service or another account are
+            # not this item's: it starts again.
+            entry = self.entries[event["key"]] = _Entry()
+        entry.scope = entry.scope or scope
         kind = event.get("event")
         if isinstance(event.get("task_id"), str):
             entry.task_id = event["task_id"]
@@ -261,10 +297,18 @@ class _ItemRunner:
         self.directory = directory
         self.emit = emit
         self.wait = dict(wait)
+        self._scopes: dict[str, str] = {}
+
+    def _record(self, key: str, event: str, **data: Any) -> None:
+        self.journal.record(key, event, scope=self._scopes.get(key), **data)
 
     async def run(self, item: BatchItem, key: str) -> BatchOutcome:
+        scope = _scope_of(item.image, self.client)
         entry = self.journal.entries.get(key, _Entry())
         resumed = key in self.journal.entries
+        if entry.scope not in (None, scope):
+            entry, resumed = _Entry(), False
+        self._scopes[key] = scope
         if entry.failed is not None:
             self.emit(BatchEvent(key, "skipped"))
             return BatchOutcome(key, "failed", entry.task_id, error=entry.failed, resumed=True)
@@ -285,7 +329,7 @@ class _ItemRunner:
             )
         except KlingError as error:
             return self._failed(key, entry.task_id, error, resumed)
-        self.journal.record(key, "saved", task_id=task.id, files=[str(s.path) for s in saved])
+        self._record(key, "saved", task_id=task.id, files=[str(s.path) for s in saved])
         return BatchOutcome(key, "saved", task.id, tuple(saved), resumed=resumed)
 
     async def _submit(self, item: BatchItem, key: str, entry: _Entry) -> str:
@@ -297,11 +341,11 @@ class _ItemRunner:
             except NotFoundError:
                 task = None
             if task is not None:
-                self.journal.record(key, "submitted", task_id=task.id)
+                self._record(key, "submitted", task_id=task.id)
                 return task.id
         external = entry.external_task_id or item.params.get("external_task_id")
         external = external or self.client._settings.new_external_id()
-        self.journal.record(key, "submitting", external_task_id=external)
+        self._record(key, "submitting", external_task_id=external)
         params = {**item.params, "external_task_id": external}
         # An item that was being submitted before may have landed after the lookup:
         # then the service refuses the resend's duplicate id and the task is found.
@@ -311,7 +355,7 @@ class _ItemRunner:
             may_exist=entry.external_task_id is not None,
         )
         task = await self.client._driver.run(plan)
-        self.journal.record(key, "submitted", task_id=task.id)
+        self._record(key, "submitted", task_id=task.id)
         self.emit(BatchEvent(key, "submitted", task))
         return task.id
 
@@ -322,7 +366,7 @@ class _ItemRunner:
         if isinstance(error, _FINAL_ERRORS):
             # A task that failed, or a request refused outright, is final: a rerun would
             # fail (or pay) again. Anything else (timeouts, outages) is left to resume.
-            self.journal.record(key, "failed", task_id=task_id, error=str(error))
+            self._record(key, "failed", task_id=task_id, error=str(error))
         self.emit(BatchEvent(key, "failed"))
         status: Literal["failed", "error"] = (
             "failed" if isinstance(error, _FINAL_ERRORS) else "error"
