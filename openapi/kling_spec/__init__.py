@@ -23,6 +23,7 @@ from ._errors import SpecError
 from ._files import load_resolved_spec
 from ._geometry import Canvas, expanded_canvas
 from ._images import ImageError, ImageInfo, inspect_image
+from ._list_query import ListQuery
 from ._overlay import apply_overlay, hoist_components
 from ._page import extract_spec_text
 from ._validation import (
@@ -48,6 +49,7 @@ __all__ = [
     "ExpandConstraints",
     "ImageError",
     "ImageInfo",
+    "ListQuery",
     "NumberBound",
     "RequestInvalid",
     "SpecChange",

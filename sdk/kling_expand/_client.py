@@ -27,7 +27,7 @@ from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
 import httpx
 
 from kling_expand_api.models import ExpandImageRequest
-from kling_spec import CREATE_PATH, ExpandConstraints, load_resolved_spec
+from kling_spec import ExpandConstraints, ListQuery, load_resolved_spec
 
 from ._batch import BatchItem, BatchOptions, BatchOutcome, expand_many
 from ._checks import build_create_request
@@ -148,8 +148,8 @@ def default_base_url(spec: Mapping[str, Any] | None = None) -> str:
 
 def _list_defaults(spec: Mapping[str, Any]) -> tuple[int, int]:
     """(default page size, largest page number) of the list operation, from the spec."""
-    params = {p["name"]: p["schema"] for p in spec["paths"][CREATE_PATH]["get"]["parameters"]}
-    return int(params["pageSize"]["default"]), int(params["pageNum"]["maximum"])
+    query = ListQuery.from_spec(spec)
+    return query.page_size.default, query.page_num.maximum
 
 
 def _base_url_of(
