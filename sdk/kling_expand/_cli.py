@@ -60,8 +60,10 @@ from ._exceptions import (
     TaskFailedError,
     WaitTimeoutError,
 )
-from ._images import ANCHORS, Ratios, compose_before_after, prepare_image, ratios_for_aspect
+from ._images import prepare_image
 from ._models import Task
+from ._ratios import ANCHORS, Ratios, ratios_for_aspect
+from ._sheet import compose_before_after
 from ._version import __version__
 
 # Exception class -> exit status; the first match in order wins.

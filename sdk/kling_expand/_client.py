@@ -43,9 +43,10 @@ from ._core import (
 )
 from ._downloads import download_image, save_images
 from ._exceptions import ConfigurationError, InputValidationError, make_status_error
-from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
+from ._images import ImageInput, PreparedImage, prepare_image
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy, check_wait, wait_for
+from ._ratios import Anchor, Ratios, ratios_for_aspect
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
 from ._transport import AsyncDriver, AsyncHTTP, SyncDriver, ThreadedHTTP
 
