@@ -56,9 +56,8 @@ from ._exceptions import (
 )
 from ._images import ImageInput, PreparedImage, prepare_image
 from ._models import ResultImage, SavedImage, Task
-from ._polling import PollPolicy
 from ._ratios import Anchor, Ratios, canvas_geometry, ratios_for_aspect, ratios_for_canvas
-from ._retry import Clock, RetryPolicy, SystemClock
+from ._retry import Clock, PollPolicy, RetryPolicy, SystemClock
 from ._sheet import compose_before_after
 from ._version import __version__ as __version__
 from ._webhooks import parse_callback, sign_callback, verify_callback

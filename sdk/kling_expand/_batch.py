@@ -19,12 +19,14 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
+from typing import Any, Literal, Required, TypedDict, Unpack
 
 from PIL import Image
+
+from kling_spec import ExpandConstraints
 
 from ._downloads import saved_file
 from ._exceptions import (
@@ -35,13 +37,34 @@ from ._exceptions import (
     PolicyError,
     TaskFailedError,
 )
-from ._images import file_of, url_of
+from ._images import ImageInput, file_of, url_of
 from ._models import SavedImage, Task
 from ._polling import check_wait
 
-if TYPE_CHECKING:
-    from ._client import AsyncKlingExpand, ExpandParams
-    from ._images import ImageInput
+
+def account_fingerprint(api_key: str) -> str:
+    """A short hash naming the account a key belongs to; the key cannot be read back."""
+    return hashlib.sha256(b"kling-expand account\0" + api_key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class BatchEngine:
+    """The async client's parts a batch runs on, lent to it explicitly.
+
+    ``submit(image, params, may_exist)`` creates the task (checked first, as
+    ``submit`` does); ``new_external_id`` invents an ``external_task_id``;
+    ``account`` is a fingerprint of the key (a hash, never the key).
+    """
+
+    base_url: str
+    constraints: ExpandConstraints
+    get_by_external_id: Callable[[str], Awaitable[Task | None]]
+    wait: Callable[..., Awaitable[Task]]
+    download: Callable[..., Awaitable[list[SavedImage]]]
+    submit: Callable[[ImageInput, Mapping[str, Any], bool], Awaitable[Task]]
+    new_external_id: Callable[[], str]
+    account: str
+
 
 Stage = Literal["submitted", "polled", "saved", "failed", "skipped"]
 
@@ -59,7 +82,7 @@ class BatchItem:
     """
 
     image: ImageInput
-    params: ExpandParams = field(default_factory=lambda: cast("ExpandParams", {}))
+    params: Mapping[str, Any] = field(default_factory=dict)
     key: str | None = None
 
     def identity(self) -> str:
@@ -105,7 +128,7 @@ def _source_of(image: ImageInput) -> str:
     return "text-sha256:" + hashlib.sha256("".join(text.split()).encode()).hexdigest()
 
 
-def _scope_of(image: ImageInput, client: AsyncKlingExpand) -> str:
+def _scope_of(image: ImageInput, engine: BatchEngine) -> str:
     """A digest of what a journal's steps for ``image`` hold for: the content, the
     service and the account (a hash of the key, never the key itself).
 
@@ -113,8 +136,8 @@ def _scope_of(image: ImageInput, client: AsyncKlingExpand) -> str:
     item; a URL stands for whatever it serves.
     """
     digest = hashlib.sha256()
-    content = _content_of(image, client.constraints.image_max_bytes)
-    for part in (content, client.base_url, client._settings.api_key):
+    content = _content_of(image, engine.constraints.image_max_bytes)
+    for part in (content, engine.base_url, engine.account):
         digest.update(hashlib.sha256(part.encode()).digest())
     return digest.hexdigest()[:32]
 
@@ -241,7 +264,7 @@ class BatchOptions(TypedDict, total=False):
 
 
 async def expand_many(
-    client: AsyncKlingExpand,
+    engine: BatchEngine,
     items: Iterable[BatchItem | ImageInput],
     **options: Unpack[BatchOptions],
 ) -> list[BatchOutcome]:
@@ -269,7 +292,7 @@ async def expand_many(
     for item, key in zip(batch, keys, strict=True):
         log.adopt(key, item.legacy_identity())
     gate = asyncio.Semaphore(concurrency)
-    runner = _ItemRunner(client, log, directory, on_event or (lambda event: None), wait)
+    runner = _ItemRunner(engine, log, directory, on_event or (lambda event: None), wait)
 
     async def run(item: BatchItem, key: str) -> BatchOutcome:
         async with gate:
@@ -286,13 +309,14 @@ _FINAL_ERRORS = (TaskFailedError, InputValidationError, InvalidRequestError, Pol
 class _ItemRunner:
     def __init__(
         self,
-        client: AsyncKlingExpand,
+        engine: BatchEngine,
         journal: Journal,
         directory: Path,
         emit: Callable[[BatchEvent], object],
         wait: Mapping[str, Any],
     ) -> None:
-        self.client = client
+        self.engine = engine
+        self.client = engine
         self.journal = journal
         self.directory = directory
         self.emit = emit
@@ -303,7 +327,7 @@ class _ItemRunner:
         self.journal.record(key, event, scope=self._scopes.get(key), **data)
 
     async def run(self, item: BatchItem, key: str) -> BatchOutcome:
-        scope = _scope_of(item.image, self.client)
+        scope = _scope_of(item.image, self.engine)
         entry = self.journal.entries.get(key, _Entry())
         resumed = key in self.journal.entries
         if entry.scope not in (None, scope):
@@ -344,17 +368,12 @@ class _ItemRunner:
                 self._record(key, "submitted", task_id=task.id)
                 return task.id
         external = entry.external_task_id or item.params.get("external_task_id")
-        external = external or self.client._settings.new_external_id()
+        external = external or self.engine.new_external_id()
         self._record(key, "submitting", external_task_id=external)
         params = {**item.params, "external_task_id": external}
         # An item that was being submitted before may have landed after the lookup:
         # then the service refuses the resend's duplicate id and the task is found.
-        plan, _, _ = self.client._submit_plan(
-            item.image,
-            params,  # type: ignore[arg-type]
-            may_exist=entry.external_task_id is not None,
-        )
-        task = await self.client._driver.run(plan)
+        task = await self.engine.submit(item.image, params, entry.external_task_id is not None)
         self._record(key, "submitted", task_id=task.id)
         self.emit(BatchEvent(key, "submitted", task))
         return task.id

@@ -306,7 +306,7 @@ def _run(client: KlingExpand, args: argparse.Namespace, out: _Output) -> int:
             task = client.submit(image, **_params(args, ratios[image]))
             out.result(task.id, {"image": image, "task": _task_json(task)})
         return EXIT_OK
-    items = [BatchItem(image, _params(args, ratios[image])) for image in args.images]  # type: ignore[arg-type]
+    items = [BatchItem(image, _params(args, ratios[image])) for image in args.images]
     with out.progress() as progress:
         outcomes = client.expand_many(
             items,

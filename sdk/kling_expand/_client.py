@@ -29,7 +29,14 @@ import httpx
 from kling_expand_api.models import ExpandImageRequest
 from kling_spec import ExpandConstraints, ListQuery, load_resolved_spec
 
-from ._batch import BatchItem, BatchOptions, BatchOutcome, expand_many
+from ._batch import (
+    BatchEngine,
+    BatchItem,
+    BatchOptions,
+    BatchOutcome,
+    account_fingerprint,
+    expand_many,
+)
 from ._checks import build_create_request
 from ._core import (
     LookupMode,
@@ -526,7 +533,7 @@ class KlingExpand(_BaseClient):
 
         async def run() -> builtins.list[BatchOutcome]:
             async with self._async_twin() as twin:
-                return await expand_many(twin, items, **options)
+                return await expand_many(twin._batch_engine(), items, **options)
 
         return asyncio.run(run())
 
@@ -628,7 +635,23 @@ class AsyncKlingExpand(_BaseClient):
         self, items: Iterable[BatchItem | ImageInput], **options: Unpack[BatchOptions]
     ) -> builtins.list[BatchOutcome]:
         """Expand many images, at most ``concurrency`` at once, resumably from ``journal``."""
-        return await expand_many(self, items, **options)
+        return await expand_many(self._batch_engine(), items, **options)
+
+    def _batch_engine(self) -> BatchEngine:
+        async def submit(image: ImageInput, params: Mapping[str, Any], may_exist: bool) -> Task:
+            plan, _, _ = self._submit_plan(image, cast(ExpandParams, params), may_exist=may_exist)
+            return await self._driver.run(plan)
+
+        return BatchEngine(
+            base_url=self.base_url,
+            constraints=self.constraints,
+            get_by_external_id=self.get_by_external_id,
+            wait=self.wait,
+            download=self.download,
+            submit=submit,
+            new_external_id=self._settings.new_external_id,
+            account=account_fingerprint(self._settings.api_key),
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:
