@@ -64,7 +64,7 @@ from ._images import prepare_image
 from ._models import Task
 from ._ratios import ANCHORS, Ratios, ratios_for_aspect
 from ._sheet import compose_before_after
-from ._version import __version__
+from ._version import installed_version
 
 # Exception class -> exit status; the first match in order wins.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -116,7 +116,9 @@ def _add_globals(parser: argparse.ArgumentParser, *, after_command: bool) -> Non
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if after_command else value
 
-    parser.add_argument("--version", action="version", version=f"kling-expand {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"kling-expand {installed_version()}"
+    )
     parser.add_argument(
         "--base-url",
         default=default(None),
