@@ -24,6 +24,7 @@ from kling_spec import (
     MAX_NESTING,
     ExpandConstraints,
     ImageError,
+    ListQuery,
     RequestInvalid,
     Violation,
     check_expand_request,
@@ -114,6 +115,8 @@ class MockService:
         )
         # How many digits a result index can have: those of the spec's largest n.
         self.result_index_digits = len(str(int(self.constraints.n_bound.maximum)))
+        # Which parameter is which comes from kling_spec; each is validated by its schema.
+        self.list_query = ListQuery.from_spec(self.spec)
         self.list_parameters = query_parameters(self.spec, CREATE_PATH, "get")
         self.store = TaskStore(
             max_tasks=config.max_tasks,
@@ -386,11 +389,12 @@ class MockService:
         """One page of the account's tasks, newest first, optionally by external_task_id."""
         values = {name: p.parse(query.get(name)) for name, p in self.list_parameters.items()}
         now_ms = self.clock.now_ms()
-        external = values.get("external_task_id")
+        names = self.list_query
+        external = values.get(names.external_task_id)
         if external is not None:
             task = self.store.by_external_id(account, external, now_ms)
             return [task] if task is not None else []
-        page, size = int(values["pageNum"]), int(values["pageSize"])
+        page, size = int(values[names.page_num.name]), int(values[names.page_size.name])
         start = (page - 1) * size
         return list(itertools.islice(self.store.newest_first(account, now_ms), start, start + size))
 

@@ -26,6 +26,7 @@ from ._errors import SpecError
 from ._files import load_resolved_spec, resolved_spec_path
 from ._geometry import Canvas, expanded_canvas
 from ._images import ImageError, ImageInfo, inspect_image
+from ._list_query import ListQuery
 from ._validation import (
     INVALID_VALUE,
     MALFORMED_REQUEST,
@@ -51,6 +52,7 @@ __all__ = [
     "ExpandConstraints",
     "ImageError",
     "ImageInfo",
+    "ListQuery",
     "NumberBound",
     "RequestInvalid",
     "SpecError",

@@ -54,20 +54,12 @@ from ._exceptions import (
     WebhookVerificationError,
     make_status_error,
 )
-from ._images import (
-    Anchor,
-    ImageInput,
-    PreparedImage,
-    Ratios,
-    canvas_geometry,
-    compose_before_after,
-    prepare_image,
-    ratios_for_aspect,
-    ratios_for_canvas,
-)
+from ._images import ImageInput, PreparedImage, prepare_image
 from ._models import ResultImage, SavedImage, Task
-from ._polling import PollPolicy
-from ._retry import Clock, RetryPolicy, SystemClock
+from ._ratios import Anchor, Ratios, canvas_geometry, ratios_for_aspect, ratios_for_canvas
+from ._retry import Clock, PollPolicy, RetryPolicy, SystemClock
+from ._sheet import compose_before_after
+from ._version import installed_version as _installed_version
 from ._webhooks import parse_callback, sign_callback, verify_callback
 
 __all__ = [
@@ -129,3 +121,10 @@ __all__ = [
     "sign_callback",
     "verify_callback",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed distribution on first use."""
+    if name == "__version__":
+        return _installed_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

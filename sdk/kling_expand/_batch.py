@@ -19,12 +19,14 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
+from typing import Any, Literal, Required, TypedDict, Unpack
 
 from PIL import Image
+
+from kling_spec import ExpandConstraints
 
 from ._downloads import saved_file
 from ._exceptions import (
@@ -35,13 +37,34 @@ from ._exceptions import (
     PolicyError,
     TaskFailedError,
 )
-from ._images import file_of, url_of
+from ._images import ImageInput, file_of, url_of
 from ._models import SavedImage, Task
 from ._polling import check_wait
 
-if TYPE_CHECKING:
-    from ._client import AsyncKlingExpand, ExpandParams
-    from ._images import ImageInput
+
+def account_fingerprint(api_key: str) -> str:
+    """A short hash naming the account a key belongs to; the key cannot be read back."""
+    return hashlib.sha256(b"kling-expand account\0" + api_key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class BatchEngine:
+    """The async client's parts a batch runs on, lent to it explicitly.
+
+    ``submit(image, params, may_exist)`` creates the task (checked first, as
+    ``submit`` does); ``new_external_id`` invents an ``external_task_id``;
+    ``account`` is a fingerprint of the key (a hash, never the key).
+    """
+
+    base_url: str
+    constraints: ExpandConstraints
+    get_by_external_id: Callable[[str], Awaitable[Task | None]]
+    wait: Callable[..., Awaitable[Task]]
+    download: Callable[..., Awaitable[list[SavedImage]]]
+    submit: Callable[[ImageInput, Mapping[str, Any], bool], Awaitable[Task]]
+    new_external_id: Callable[[], str]
+    account: str
+
 
 Stage = Literal["submitted", "polled", "saved", "failed", "skipped"]
 
@@ -59,7 +82,7 @@ class BatchItem:
     """
 
     image: ImageInput
-    params: ExpandParams = field(default_factory=lambda: cast("ExpandParams", {}))
+    params: Mapping[str, Any] = field(default_factory=dict)
     key: str | None = None
 
     def identity(self) -> str:
@@ -105,6 +128,35 @@ def _source_of(image: ImageInput) -> str:
     return "text-sha256:" + hashlib.sha256("".join(text.split()).encode()).hexdigest()
 
 
+def _scope_of(image: ImageInput, engine: BatchEngine) -> str:
+    """A digest of what a journal's steps for ``image`` hold for: the content, the
+    service and the account (a hash of the key, never the key itself).
+
+    A file is hashed as it is now, so a file replaced by another picture is a new
+    item; a URL stands for whatever it serves.
+    """
+    digest = hashlib.sha256()
+    content = _content_of(image, engine.constraints.image_max_bytes)
+    for part in (content, engine.base_url, engine.account):
+        digest.update(hashlib.sha256(part.encode()).digest())
+    return digest.hexdigest()[:32]
+
+
+def _content_of(image: ImageInput, max_bytes: int) -> str:
+    """The content digest of a file (at most ``max_bytes`` + 1 of it), else its source."""
+    source = _source_of(image)
+    path = None if isinstance(image, bytes | bytearray | memoryview | Image.Image) else Path(source)
+    if path is None or not path.is_absolute() or not path.is_file():
+        return source
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            digest.update(stream.read(max_bytes + 1))
+    except OSError:
+        return source  # unreadable: submitting it says why
+    return "sha256:" + digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class BatchOutcome:
     """How one item ended.
@@ -140,6 +192,7 @@ class _Entry:
     files: list[str] = field(default_factory=list)
     failed: str | None = None
     saved: bool = False
+    scope: str | None = None  # what the steps were taken for (see :func:`_scope_of`)
 
 
 class Journal:
@@ -162,7 +215,13 @@ class Journal:
                     self._apply(event)
 
     def _apply(self, event: Mapping[str, Any]) -> None:
-        entry = self.entries.setdefault(event["key"], _Entry())
+        scope = event.get("scope") if isinstance(event.get("scope"), str) else None
+        entry = self.entries.get(event["key"])
+        if entry is None or (scope is not None and entry.scope not in (None, scope)):
+            # Steps taken for other content, another service or another account are
+            # not this item's: it starts again.
+            entry = self.entries[event["key"]] = _Entry()
+        entry.scope = entry.scope or scope
         kind = event.get("event")
         if isinstance(event.get("task_id"), str):
             entry.task_id = event["task_id"]
@@ -205,7 +264,7 @@ class BatchOptions(TypedDict, total=False):
 
 
 async def expand_many(
-    client: AsyncKlingExpand,
+    engine: BatchEngine,
     items: Iterable[BatchItem | ImageInput],
     **options: Unpack[BatchOptions],
 ) -> list[BatchOutcome]:
@@ -233,7 +292,7 @@ async def expand_many(
     for item, key in zip(batch, keys, strict=True):
         log.adopt(key, item.legacy_identity())
     gate = asyncio.Semaphore(concurrency)
-    runner = _ItemRunner(client, log, directory, on_event or (lambda event: None), wait)
+    runner = _ItemRunner(engine, log, directory, on_event or (lambda event: None), wait)
 
     async def run(item: BatchItem, key: str) -> BatchOutcome:
         async with gate:
@@ -250,21 +309,30 @@ _FINAL_ERRORS = (TaskFailedError, InputValidationError, InvalidRequestError, Pol
 class _ItemRunner:
     def __init__(
         self,
-        client: AsyncKlingExpand,
+        engine: BatchEngine,
         journal: Journal,
         directory: Path,
         emit: Callable[[BatchEvent], object],
         wait: Mapping[str, Any],
     ) -> None:
-        self.client = client
+        self.engine = engine
+        self.client = engine
         self.journal = journal
         self.directory = directory
         self.emit = emit
         self.wait = dict(wait)
+        self._scopes: dict[str, str] = {}
+
+    def _record(self, key: str, event: str, **data: Any) -> None:
+        self.journal.record(key, event, scope=self._scopes.get(key), **data)
 
     async def run(self, item: BatchItem, key: str) -> BatchOutcome:
+        scope = _scope_of(item.image, self.engine)
         entry = self.journal.entries.get(key, _Entry())
         resumed = key in self.journal.entries
+        if entry.scope not in (None, scope):
+            entry, resumed = _Entry(), False
+        self._scopes[key] = scope
         if entry.failed is not None:
             self.emit(BatchEvent(key, "skipped"))
             return BatchOutcome(key, "failed", entry.task_id, error=entry.failed, resumed=True)
@@ -285,7 +353,7 @@ class _ItemRunner:
             )
         except KlingError as error:
             return self._failed(key, entry.task_id, error, resumed)
-        self.journal.record(key, "saved", task_id=task.id, files=[str(s.path) for s in saved])
+        self._record(key, "saved", task_id=task.id, files=[str(s.path) for s in saved])
         return BatchOutcome(key, "saved", task.id, tuple(saved), resumed=resumed)
 
     async def _submit(self, item: BatchItem, key: str, entry: _Entry) -> str:
@@ -297,21 +365,16 @@ class _ItemRunner:
             except NotFoundError:
                 task = None
             if task is not None:
-                self.journal.record(key, "submitted", task_id=task.id)
+                self._record(key, "submitted", task_id=task.id)
                 return task.id
         external = entry.external_task_id or item.params.get("external_task_id")
-        external = external or self.client._settings.new_external_id()
-        self.journal.record(key, "submitting", external_task_id=external)
+        external = external or self.engine.new_external_id()
+        self._record(key, "submitting", external_task_id=external)
         params = {**item.params, "external_task_id": external}
         # An item that was being submitted before may have landed after the lookup:
         # then the service refuses the resend's duplicate id and the task is found.
-        plan, _, _ = self.client._submit_plan(
-            item.image,
-            params,  # type: ignore[arg-type]
-            may_exist=entry.external_task_id is not None,
-        )
-        task = await self.client._driver.run(plan)
-        self.journal.record(key, "submitted", task_id=task.id)
+        task = await self.engine.submit(item.image, params, entry.external_task_id is not None)
+        self._record(key, "submitted", task_id=task.id)
         self.emit(BatchEvent(key, "submitted", task))
         return task.id
 
@@ -322,7 +385,7 @@ class _ItemRunner:
         if isinstance(error, _FINAL_ERRORS):
             # A task that failed, or a request refused outright, is final: a rerun would
             # fail (or pay) again. Anything else (timeouts, outages) is left to resume.
-            self.journal.record(key, "failed", task_id=task_id, error=str(error))
+            self._record(key, "failed", task_id=task_id, error=str(error))
         self.emit(BatchEvent(key, "failed"))
         status: Literal["failed", "error"] = (
             "failed" if isinstance(error, _FINAL_ERRORS) else "error"

@@ -7,30 +7,15 @@ of the resolved spec the client was given; nothing here restates a limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from kling_expand_api.models import ExpandImageRequest
-from kling_spec import ExpandConstraints, Violation, check_expand_request
+from kling_spec import ExpandConstraints, check_expand_request
 
-from ._exceptions import InputValidationError
-from ._images import PreparedImage, Ratios
+from ._images import PreparedImage
+from ._ratios import Ratios, check_ratios, raise_if_any
 
-# The ratios alone are judged by the same check with this stand-in image URL,
-# which is never sent anywhere.
-_STAND_IN_IMAGE_URL = "https://example.invalid/stand-in.png"
-
-
-def _raise_if_any(violations: Iterable[Violation]) -> None:
-    problems = [(v.field, v.message) for v in violations]
-    if problems:
-        raise InputValidationError(problems)
-
-
-def check_ratios(ratios: Ratios, constraints: ExpandConstraints) -> None:
-    """Raise :class:`InputValidationError` when the ratios break a bound or the area limit."""
-    body = {**ratios.as_fields(constraints), constraints.image_field: _STAND_IN_IMAGE_URL}
-    _raise_if_any(check_expand_request(body, constraints))
+__all__ = ["build_create_request", "check_ratios"]
 
 
 def build_create_request(
@@ -54,5 +39,5 @@ def build_create_request(
         "external_task_id": external_task_id,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
-    _raise_if_any(check_expand_request(body, constraints, image=image.info))
+    raise_if_any(check_expand_request(body, constraints, image=image.info))
     return ExpandImageRequest.from_dict(body)

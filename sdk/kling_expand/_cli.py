@@ -26,14 +26,16 @@ interrupted.
 from __future__ import annotations
 
 import argparse
-import importlib
+import contextlib
+import importlib.util
 import json
 import os
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -58,8 +60,11 @@ from ._exceptions import (
     TaskFailedError,
     WaitTimeoutError,
 )
-from ._images import ANCHORS, Ratios, compose_before_after, prepare_image, ratios_for_aspect
+from ._images import prepare_image
 from ._models import Task
+from ._ratios import ANCHORS, Ratios, ratios_for_aspect
+from ._sheet import compose_before_after
+from ._version import installed_version
 
 # Exception class -> exit status; the first match in order wins.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -94,24 +99,77 @@ def _ratio(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line on stderr and exit 2, as documented."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
+
+
+def _add_globals(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """The options every command takes, before or after the command's name.
+
+    After the command their defaults are suppressed, so a value given before the
+    command is not overwritten by the default.
+    """
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if after_command else value
+
+    parser.add_argument(
+        "--version", action="version", version=f"kling-expand {installed_version()}"
+    )
+    parser.add_argument(
+        "--base-url",
+        default=default(None),
+        help="the service (default: $KLING_BASE_URL or CometAPI)",
+    )
+    parser.add_argument(
+        "--api-key-env",
+        default=default(API_KEY_ENV),
+        metavar="NAME",
+        help=f"environment variable holding the key (default: {API_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--timeout", type=_positive_float, default=default(60.0), help="seconds per request"
+    )
+    parser.add_argument("--max-retries", type=_count(0), default=default(2))
+    parser.add_argument(
+        "--json", action="store_true", default=default(False), help="machine-readable output"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", default=default(False), help="show tracebacks"
+    )
+
+
+def _positive_float(text: str) -> float:
+    value = _ratio(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is less than {minimum}")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kling-expand",
         description="Expand photos beyond their borders with Kling (through CometAPI).",
         epilog="exit codes: 0 done, 1 unexpected, 2 bad input, 3 API error, 4 no answer, "
         "5 task failed, 6 deadline passed, 7 download failed, 130 interrupted",
     )
-    parser.add_argument("--base-url", help="the service (default: $KLING_BASE_URL or CometAPI)")
-    parser.add_argument(
-        "--api-key-env",
-        default=API_KEY_ENV,
-        metavar="NAME",
-        help=f"environment variable holding the key (default: {API_KEY_ENV})",
-    )
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
-    parser.add_argument("--max-retries", type=int, default=2)
-    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_globals(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="expand one or more images")
@@ -134,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-wait", action="store_true", help="submit and print the task ids")
     run.add_argument("--wait-timeout", type=float, default=600.0, metavar="S")
     run.add_argument("--poll-interval", type=float, default=5.0, metavar="S")
-    run.add_argument("--concurrency", type=int, default=4)
+    run.add_argument("--concurrency", type=_count(1), default=4)
     run.add_argument(
         "--compare", action="store_true", help="also write a before/after PNG per image"
     )
@@ -155,6 +213,8 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="start the mock and expand the shipped sample photo through it"
     )
     demo.add_argument("--out", default="out/demo", help="where results go (default: out/demo)")
+    for command in (run, status, listing, mock, demo):
+        _add_globals(command, after_command=True)
     return parser
 
 
@@ -248,7 +308,7 @@ def _run(client: KlingExpand, args: argparse.Namespace, out: _Output) -> int:
             task = client.submit(image, **_params(args, ratios[image]))
             out.result(task.id, {"image": image, "task": _task_json(task)})
         return EXIT_OK
-    items = [BatchItem(image, _params(args, ratios[image])) for image in args.images]  # type: ignore[arg-type]
+    items = [BatchItem(image, _params(args, ratios[image])) for image in args.images]
     with out.progress() as progress:
         outcomes = client.expand_many(
             items,
@@ -350,11 +410,12 @@ def _list(client: KlingExpand, args: argparse.Namespace, out: _Output) -> int:
 
 
 def _mock(argv: Sequence[str]) -> int:
-    try:
-        mock_cli = importlib.import_module("kling_mock._cli")
-    except ImportError as exc:  # pragma: no cover - the mock ships in the same distribution
-        raise ConfigurationError(f"the mock server is not available: {exc}") from exc
-    return int(mock_cli.main(["serve", *argv]))
+    """``kling-mock serve ARGS`` in its own process; the SDK never imports the mock."""
+    if importlib.util.find_spec("kling_mock") is None:
+        raise ConfigurationError(
+            "the mock server is not installed (it comes with the kling_mock package)"
+        )
+    return subprocess.call([sys.executable, "-m", "kling_mock", "serve", *argv])
 
 
 def _demo(
@@ -401,7 +462,11 @@ def main(
     if mock_arguments is not None:
         arguments = arguments[: len(arguments) - len(mock_arguments)]
     try:
-        args = parser.parse_args(arguments)
+        with contextlib.redirect_stdout(out_stream), contextlib.redirect_stderr(err_stream):
+            args = parser.parse_args(arguments)
+            out_dir = getattr(args, "out", None)
+            if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+                parser.error(f"--out {out_dir} names a file, not a folder")
     except SystemExit as exit_:  # argparse has printed its message already
         return int(exit_.code or 0)
     out = _Output(args.json, out_stream, err_stream)

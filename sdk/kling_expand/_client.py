@@ -27,9 +27,16 @@ from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
 import httpx
 
 from kling_expand_api.models import ExpandImageRequest
-from kling_spec import CREATE_PATH, ExpandConstraints, load_resolved_spec
+from kling_spec import ExpandConstraints, ListQuery, load_resolved_spec
 
-from ._batch import BatchItem, BatchOptions, BatchOutcome, expand_many
+from ._batch import (
+    BatchEngine,
+    BatchItem,
+    BatchOptions,
+    BatchOutcome,
+    account_fingerprint,
+    expand_many,
+)
 from ._checks import build_create_request
 from ._core import (
     LookupMode,
@@ -42,10 +49,11 @@ from ._core import (
     next_page,
 )
 from ._downloads import download_image, save_images
-from ._exceptions import ConfigurationError, make_status_error
-from ._images import Anchor, ImageInput, PreparedImage, Ratios, prepare_image, ratios_for_aspect
+from ._exceptions import ConfigurationError, InputValidationError, make_status_error
+from ._images import ImageInput, PreparedImage, prepare_image
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy, check_wait, wait_for
+from ._ratios import Anchor, Ratios, ratios_for_aspect
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
 from ._transport import AsyncDriver, AsyncHTTP, SyncDriver, ThreadedHTTP
 
@@ -148,8 +156,8 @@ def default_base_url(spec: Mapping[str, Any] | None = None) -> str:
 
 def _list_defaults(spec: Mapping[str, Any]) -> tuple[int, int]:
     """(default page size, largest page number) of the list operation, from the spec."""
-    params = {p["name"]: p["schema"] for p in spec["paths"][CREATE_PATH]["get"]["parameters"]}
-    return int(params["pageSize"]["default"]), int(params["pageNum"]["maximum"])
+    query = ListQuery.from_spec(spec)
+    return query.page_size.default, query.page_num.maximum
 
 
 def _base_url_of(
@@ -167,8 +175,13 @@ def _base_url_of(
     return (given or own or os.environ.get(BASE_URL_ENV) or default_base_url(spec)).rstrip("/")
 
 
-def _resolve_key(api_key: str | None) -> str:
+def _resolve_key(
+    api_key: str | None, http_client: httpx.Client | httpx.AsyncClient | None = None
+) -> str:
+    """The key to send; empty when none is given and ``http_client`` authenticates itself."""
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if not key and http_client is not None and "Authorization" in http_client.headers:
+        return ""  # the client's own Authorization header is sent as it is
     if not key:
         raise ConfigurationError(f"no API key: pass api_key= or set {API_KEY_ENV}")
     if not _KEY_SHAPE.fullmatch(key):
@@ -212,7 +225,7 @@ class _BaseClient:
         }
         page_size, max_page = _list_defaults(resolved_spec)
         self._settings = Settings(
-            api_key=_resolve_key(config.get("api_key")),
+            api_key=_resolve_key(config.get("api_key"), http_client),
             base_url=url,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             retry=dataclasses.replace(retry, max_retries=config["max_retries"])
@@ -313,7 +326,9 @@ class _BaseClient:
             return params["ratios"]
         if "aspect" in params:
             if prepared.info is None:
-                raise TypeError("aspect= needs the image's size: pass the image, not its URL")
+                raise InputValidationError(
+                    [("aspect", "needs the image's size: pass the image, not its URL")]
+                )
             size = (prepared.info.width, prepared.info.height)
             return ratios_for_aspect(
                 size,
@@ -518,7 +533,7 @@ class KlingExpand(_BaseClient):
 
         async def run() -> builtins.list[BatchOutcome]:
             async with self._async_twin() as twin:
-                return await expand_many(twin, items, **options)
+                return await expand_many(twin._batch_engine(), items, **options)
 
         return asyncio.run(run())
 
@@ -620,7 +635,23 @@ class AsyncKlingExpand(_BaseClient):
         self, items: Iterable[BatchItem | ImageInput], **options: Unpack[BatchOptions]
     ) -> builtins.list[BatchOutcome]:
         """Expand many images, at most ``concurrency`` at once, resumably from ``journal``."""
-        return await expand_many(self, items, **options)
+        return await expand_many(self._batch_engine(), items, **options)
+
+    def _batch_engine(self) -> BatchEngine:
+        async def submit(image: ImageInput, params: Mapping[str, Any], may_exist: bool) -> Task:
+            plan, _, _ = self._submit_plan(image, cast(ExpandParams, params), may_exist=may_exist)
+            return await self._driver.run(plan)
+
+        return BatchEngine(
+            base_url=self.base_url,
+            constraints=self.constraints,
+            get_by_external_id=self.get_by_external_id,
+            wait=self.wait,
+            download=self.download,
+            submit=submit,
+            new_external_id=self._settings.new_external_id,
+            account=account_fingerprint(self._settings.api_key),
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:

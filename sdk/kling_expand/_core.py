@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -42,10 +42,14 @@ from ._exceptions import (
     make_status_error,
 )
 from ._models import Task
-from ._retry import Clock, RetryPolicy, outcome_unknown, parse_retry_after, should_retry
-
-if TYPE_CHECKING:
-    from ._polling import PollPolicy
+from ._retry import (
+    Clock,
+    PollPolicy,
+    RetryPolicy,
+    outcome_unknown,
+    parse_retry_after,
+    should_retry,
+)
 
 logger = logging.getLogger("kling_expand")
 

@@ -8,29 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from ._core import Plan, Settings, Sleep, get_task
 from ._exceptions import InputValidationError, KlingError, TaskFailedError, WaitTimeoutError
 from ._models import Task
-from ._retry import should_retry
+from ._retry import PollPolicy, should_retry
 
-
-@dataclass(frozen=True)
-class PollPolicy:
-    """How ``wait`` polls: gaps of ``interval`` s growing by ``multiplier`` to ``max_interval``.
-
-    CometAPI suggests 20-30 s between polls of an image task, hence the cap.
-    """
-
-    timeout: float = 600.0
-    interval: float = 5.0
-    max_interval: float = 30.0
-    multiplier: float = 1.5
-
-    def __post_init__(self) -> None:
-        if self.timeout < 0 or self.interval <= 0 or self.max_interval <= 0:
-            raise ValueError("poll timeout must be >= 0 and intervals > 0")
+__all__ = ["PollPolicy", "check_wait", "wait_for"]
 
 
 def check_wait(timeout: float | None, poll_interval: float | None) -> None:

@@ -141,3 +141,20 @@ def outcome_unknown(error: KlingError) -> bool:
     if isinstance(error, APIStatusError):
         return error.status_code >= 500 or isinstance(error, ServerError)
     return False
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How ``wait`` polls: gaps of ``interval`` s growing by ``multiplier`` to ``max_interval``.
+
+    CometAPI suggests 20-30 s between polls of an image task, hence the cap.
+    """
+
+    timeout: float = 600.0
+    interval: float = 5.0
+    max_interval: float = 30.0
+    multiplier: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.timeout < 0 or self.interval <= 0 or self.max_interval <= 0:
+            raise ValueError("poll timeout must be >= 0 and intervals > 0")

@@ -79,7 +79,7 @@ class _Requests:
             **kwargs,
         )
         request.headers.update(headers)
-        if self.is_api_request(request.url):
+        if self._api_key and self.is_api_request(request.url):
             request.headers["Authorization"] = f"Bearer {self._api_key}"
         return request
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from kling_expand import BatchItem, Journal
 
-from .conftest import CREATE_URL
+from .conftest import API_KEY, CREATE_URL
 
 
 @pytest.fixture
@@ -324,3 +324,32 @@ def test_a_resumed_item_that_landed_after_its_lookup_is_found_not_failed(
     # Then the SDK finds the task the first run created instead of marking the item failed
     assert create.call_count == 1
     assert (outcomes[0].status, outcomes[0].task_id) == ("saved", "t5")
+
+
+def test_a_file_replaced_by_another_picture_is_expanded_again(
+    client, service, tmp_path, make_image
+):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(make_image(400, 300))
+    out = tmp_path / "out"
+    client.expand_many([BatchItem(photo, {"up": 0.2})], out_dir=out)
+    photo.write_bytes(make_image(300, 400))
+    (again,) = client.expand_many([BatchItem(photo, {"up": 0.2})], out_dir=out)
+    assert len(service.creates) == 2
+    assert (again.status, again.resumed) == ("saved", False)
+
+
+@pytest.mark.parametrize("other", [{"api_key": "sk-other"}])
+def test_a_journal_from_another_account_is_not_resumed(make_client, service, tmp_path, other):
+    client = make_client()
+    client.expand_many(items(1), out_dir=tmp_path)
+    journal = (tmp_path / "journal.jsonl").read_text()
+    assert API_KEY not in journal
+    other_client = make_client(**other)
+    entry = Journal(tmp_path / "journal.jsonl").entries["item-0"]
+    # When the same batch runs through a client for another service or account
+    outcomes = other_client.expand_many(items(1), out_dir=tmp_path)
+    # Then the item is expanded again, not taken from the journal
+    assert entry.scope is not None
+    assert not outcomes[0].resumed
+    assert len(service.creates) == 2

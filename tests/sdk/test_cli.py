@@ -245,18 +245,106 @@ def test_a_missing_key_is_exit_2_with_a_hint(cli, monkeypatch):
     assert status == 2 and "COMETAPI_KEY" in err
 
 
-def test_mock_hands_its_arguments_to_the_mock_servers_command_line(cli, monkeypatch):
+def test_mock_runs_the_mock_servers_command_line_in_its_own_process(cli, monkeypatch):
     seen = []
 
-    def main(argv):
+    def call(argv):
         seen.append(argv)
         return 0
 
-    fake = types.ModuleType("kling_mock._cli")
-    fake.main = main  # type: ignore[attr-defined]  # a stand-in module, built by hand
-    monkeypatch.setitem(sys.modules, "kling_mock._cli", fake)
+    monkeypatch.setattr("subprocess.call", call)
     assert cli("mock", "--port", "4011")[0] == 0
-    assert seen == [["serve", "--port", "4011"]]
+    assert seen == [[sys.executable, "-m", "kling_mock", "serve", "--port", "4011"]]
+
+
+def test_mock_without_the_mock_installed_is_one_line_and_exit_2(cli, monkeypatch):
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    status, _, err = cli("mock", "--port", "4011")
+    assert status == 2
+    assert err.count("\n") == 1 and "not installed" in err
+
+
+def test_the_sdk_never_imports_the_mock():
+    import subprocess
+
+    code = (
+        "import sys, kling_expand, kling_expand._cli\n"
+        "print(any(m.startswith('kling_mock') for m in sys.modules))"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )
+
+
+def test_global_options_work_after_the_command_as_in_the_readme(cli, router, make_image, envelope):
+    router.get(f"{CREATE_URL}/t1").mock(
+        return_value=httpx.Response(200, json=envelope(task_id="t1", task_status="submitted"))
+    )
+    status, out, err = cli("status", "t1", "--json", "--timeout", "5")
+    assert status == 0, err
+    assert json.loads(out)
+
+
+def test_a_global_option_before_the_command_is_not_reset_by_the_default(cli, router, envelope):
+    router.get(f"{CREATE_URL}/t1").mock(
+        return_value=httpx.Response(200, json=envelope(task_id="t1", task_status="submitted"))
+    )
+    status, out, _ = cli("--json", "status", "t1")
+    assert status == 0 and json.loads(out)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--version"],
+        ["run", "--version"],
+        ["status", "--version"],
+        ["list", "--version"],
+        ["demo", "--version"],
+    ],
+)
+def test_every_command_tells_its_version(argv):
+    import kling_expand
+
+    out = io.StringIO()
+    assert main(argv, stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue().strip() == f"kling-expand {kling_expand.__version__}"
+
+
+def test_the_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    import kling_expand
+
+    assert kling_expand.__version__ == version("kling-expand-toolkit")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "a.png", "--all", "0.2", "--concurrency", "0"],
+        ["run"],
+        ["status"],
+        ["frobnicate"],
+        ["list", "--limit", "x"],
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(argv):
+    stderr = io.StringIO()
+    assert main(argv, stdout=io.StringIO(), stderr=stderr) == 2
+    err = stderr.getvalue()
+    assert err.count("\n") == 1 and "error:" in err
+
+
+def test_out_naming_an_existing_file_is_a_usage_error(cli, make_image, tmp_path):
+    (tmp_path / "a.png").write_bytes(make_image())
+    (tmp_path / "taken").write_text("not a folder")
+    status, _, err = cli("run", "a.png", "--all", "0.2", "--out", "taken")
+    assert status == 2
+    assert "taken" in err and err.count("\n") == 1
 
 
 def test_usage_errors_exit_2(cli):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import os
 import textwrap
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -186,6 +188,12 @@ def test_ratios_given_two_ways_at_once_are_refused(client):
         client.submit("https://img.test/a.jpg", up=0.1, aspect="16:9")
 
 
+def test_an_aspect_for_a_url_is_an_input_error_naming_aspect(client):
+    with pytest.raises(InputValidationError) as caught:
+        client.submit("https://img.test/a.jpg", aspect="16:9")
+    assert caught.value.field == "aspect"
+
+
 # --- choosing ratios ------------------------------------------------------------------
 
 
@@ -331,3 +339,41 @@ def test_a_callback_url_that_is_no_uri_is_refused_locally(client, router):
     with pytest.raises(InputValidationError, match="callback_url"):
         client.submit("https://img.test/a.jpg", up=0.1, callback_url="not a url")
     assert not route.called
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+@pytest.mark.parametrize("as_text", [False, True])
+def test_only_a_regular_file_is_read_anything_else_is_refused_naming_its_path(
+    kind, as_text, tmp_path
+):
+    if kind == "folder":
+        path = tmp_path
+    elif kind == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    with pytest.raises(InputValidationError, match="is not a file") as caught:
+        prepare_image(str(path) if as_text else path)
+    assert str(path) in str(caught.value)
+    assert caught.value.field == LIMITS.image_field
+
+
+def test_a_file_that_grows_past_the_limit_after_its_size_was_taken_is_refused(
+    tmp_path, monkeypatch
+):
+    grown = tmp_path / "grown.png"
+    grown.write_bytes(b"x" * (LIMITS.image_max_bytes + 5))
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def small(result: os.stat_result) -> os.stat_result:  # the size seen before it grew
+        values = list(result)
+        values[6] = 10
+        return os.stat_result(values)
+
+    monkeypatch.setattr(os, "stat", lambda *a, **k: small(real_stat(*a, **k)))
+    monkeypatch.setattr(os, "fstat", lambda fd: small(real_fstat(fd)))
+    with pytest.raises(
+        InputValidationError, match=f"maximum \\(max_bytes\\) of {LIMITS.image_max_bytes}"
+    ):
+        prepare_image(grown)

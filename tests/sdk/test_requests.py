@@ -274,6 +274,27 @@ def test_a_custom_httpx_client_carries_the_requests(make_client, make_http, enve
     assert not http.is_closed, "a client the caller passed in is the caller's to close"
 
 
+def test_an_httpx_client_that_authenticates_itself_needs_no_key(
+    make_client, make_http, envelope, monkeypatch
+):
+    monkeypatch.delenv("COMETAPI_KEY", raising=False)
+    seen: list[httpx.Request] = []
+    http = make_http(transport=recording(envelope, seen), headers={"Authorization": "Bearer own"})
+    client = make_client(api_key=None, http_client=http)
+    client.get("t1")
+    close(client)
+    assert seen[0].headers["Authorization"] == "Bearer own"
+
+
+def test_an_httpx_client_without_authorization_still_needs_a_key(
+    make_client, make_http, envelope, monkeypatch
+):
+    monkeypatch.delenv("COMETAPI_KEY", raising=False)
+    http = make_http(transport=recording(envelope, []))
+    with pytest.raises(ConfigurationError, match="COMETAPI_KEY"):
+        make_client(api_key=None, http_client=http)
+
+
 def test_a_transport_carries_the_requests(make_client, envelope):
     seen: list[httpx.Request] = []
     client = make_client(transport=recording(envelope, seen))

@@ -286,3 +286,32 @@ def received_ok(received: list[httpx.Request]):
         return httpx.Response(200)
 
     return answer
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_expand_with_1_s_and_3_s_of_server_time_returns_without_real_sleeping(kind, make_image):
+    import time
+
+    # Given the mock with the default durations (1 s submitted, 3 s processing),
+    # frozen, and an SDK whose every wait goes through the mock-driven clock
+    mock = kling_mock.MockKling(kling_mock.MockConfig(submitted_seconds=1, processing_seconds=3))
+    clock = MockDrivenClock(mock)
+    options: dict[str, Any] = {"base_url": "http://kling-mock.local", "clock": clock}
+    started = time.perf_counter()
+    if kind == "sync":
+        with mock.client() as http, KlingExpand(http_client=http, **options) as client:
+            result = client.expand(make_image(400, 320), ratios=Ratios.all(0.2))
+    else:
+
+        async def run() -> Any:
+            async with mock.async_client() as http:
+                async with AsyncKlingExpand(http_client=http, **options) as client:
+                    return await client.expand(make_image(400, 320), ratios=Ratios.all(0.2))
+
+        result = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    # Then it finished, the mock's clock moved as far as the SDK waited, with no real sleep
+    assert result.task.status_text == "succeed"
+    assert clock.slept >= 4
+    assert float(mock.clock.now()) >= 4
+    assert elapsed < 2.0
