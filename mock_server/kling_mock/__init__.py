@@ -3,18 +3,48 @@
 >>> from kling_mock import MockKling
 >>> MockKling().config.api_keys["kling-mock-dev-key"]
 'dev'
+
+Names are imported on first use, so importing the package (as its pytest plugin does
+in every run) costs nothing until a test asks for the mock.
 """
 
-from ._app import ADMIN_PREFIX, create_app, error_response
-from ._callbacks import Delivery
-from ._clock import MockClock
-from ._config import DEFAULT_DEV_KEY, MockConfig
-from ._errors import BodyTooLarge, MockError, RequestRefused, TaskNotFound, Unauthenticated
-from ._faults import SCENARIO_HEADER, SCENARIOS
-from ._journal import JournalEntry
-from ._mock import MockKling
-from ._server import ServerThread
-from ._service import MockService
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import ADMIN_PREFIX, create_app, error_response
+    from ._callbacks import Delivery
+    from ._clock import MockClock
+    from ._config import DEFAULT_DEV_KEY, MockConfig
+    from ._errors import BodyTooLarge, MockError, RequestRefused, TaskNotFound, Unauthenticated
+    from ._faults import SCENARIO_HEADER, SCENARIOS
+    from ._journal import JournalEntry
+    from ._mock import MockKling
+    from ._server import ServerThread
+    from ._service import MockService
+
+_HOMES = {
+    "ADMIN_PREFIX": "_app",
+    "DEFAULT_DEV_KEY": "_config",
+    "SCENARIOS": "_faults",
+    "SCENARIO_HEADER": "_faults",
+    "BodyTooLarge": "_errors",
+    "Delivery": "_callbacks",
+    "JournalEntry": "_journal",
+    "MockClock": "_clock",
+    "MockConfig": "_config",
+    "MockError": "_errors",
+    "MockKling": "_mock",
+    "MockService": "_service",
+    "RequestRefused": "_errors",
+    "ServerThread": "_server",
+    "TaskNotFound": "_errors",
+    "Unauthenticated": "_errors",
+    "create_app": "_app",
+    "error_response": "_app",
+}
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -36,3 +66,16 @@ __all__ = [
     "create_app",
     "error_response",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

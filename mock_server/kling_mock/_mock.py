@@ -191,7 +191,7 @@ class MockKling:
         >>> start = mock.clock.now()
         >>> with mock.sdk_client() as sdk:
         ...     result = sdk.expand("https://example.com/a.jpg", up=0.2)
-        >>> result.task.status, mock.clock.now() - start >= 4
+        >>> result.task.status.value, mock.clock.now() - start >= 4
         ('succeed', True)
         """
         from kling_expand import KlingExpand
