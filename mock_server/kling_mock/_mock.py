@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +15,9 @@ from ._app import create_app
 from ._callbacks import Delivery
 from ._clock import MockClock
 from ._config import DEFAULT_DEV_KEY, MockConfig
+from ._faults import POLICY_BLOCK, TASK_FAILS
 from ._journal import JournalEntry
 from ._server import ServerThread
-from ._faults import POLICY_BLOCK, TASK_FAILS
 from ._service import MockService
 
 if TYPE_CHECKING:
@@ -148,6 +149,13 @@ class MockKling:
     def rate_limit(self, requests: int = 1) -> None:
         """Answer the next ``requests`` API requests 429/1302 (with ``Retry-After``)."""
         self.service.faults.queue("rate_limited", requests)
+
+    def signed_callback(self, index: int = -1) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a callback the mock sent (the latest by default), as a
+        receiver gets them: signed with ``MockConfig.callback_secret`` when one is set, and
+        stamped now, so a receiver's clock check passes. Feed them to your webhook handler."""
+        delivery = self.deliveries[index]
+        return delivery.payload, self.service.callbacks.headers(delivery, time.time())
 
     def reset(self) -> None:
         """Forget tasks, external ids, journal, deliveries, cached results, queued faults

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import ssl
 
     import httpx
+
     from kling_expand import AsyncKlingExpand, KlingExpand
 
     from ._config import MockConfig

@@ -38,7 +38,7 @@ def test_expand_on_the_frozen_mock_moves_its_clock_instead_of_sleeping(
     began = time.perf_counter()
     result = mock_kling_sdk.expand(IMAGE, up=0.2)
     elapsed = time.perf_counter() - began
-    assert result.task.status.value == "succeed"
+    assert result.task.status == "succeed"
     waited = mock_kling.clock.now() - start
     assert waited >= mock_kling.config.submitted_seconds + mock_kling.config.processing_seconds
     assert elapsed < 0.5  # a real wait would take the 4 s the task runs
@@ -50,7 +50,7 @@ def test_a_create_retried_through_three_503s_waits_in_mock_time(mock_kling: Mock
     began = time.perf_counter()
     with mock_kling.sdk_client(retry_policy=RetryPolicy(max_retries=3, jitter=0)) as sdk:
         task = sdk.submit(IMAGE, up=0.2)
-    assert task.status.value == "submitted"
+    assert task.status == "submitted"
     assert time.perf_counter() - began < 0.5
     assert mock_kling.clock.now() - start >= 3  # three retries, at least 1 s apart
     statuses = [e.status for e in mock_kling.journal]
@@ -63,7 +63,7 @@ async def test_async_sdk_expands_in_mock_time_under_anyio(
 ) -> None:
     start = mock_kling.clock.now()
     result = await mock_kling_async_sdk.expand(IMAGE, up=0.2)
-    assert result.task.status.value == "succeed"
+    assert result.task.status == "succeed"
     assert mock_kling.clock.now() - start >= 4
 
 
@@ -99,7 +99,7 @@ def test_an_old_fixture_name_still_works_and_warns(
     assert value is request.getfixturevalue(new)
 
 
-DOWNSTREAM = '''
+DOWNSTREAM = """
 import os
 import time
 
@@ -159,7 +159,7 @@ def test_d_the_environment_is_restored_after():
 def test_e_fixture_cost(mock_kling, mock_kling_client, mock_kling_async_client, mock_kling_sdk,
                         mock_kling_async_sdk, n):
     pass
-'''
+"""
 
 
 def test_a_downstream_suite_is_isolated_fast_and_reaches_the_mock_from_its_environment(
