@@ -13,7 +13,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from . import _seams
+from . import _fixtures, _seams
 from ._report import SERVER_ORDER, markdown_table, targets_table, throughput_table
 from ._run import RESULTS_DIR, Settings, run_benchmarks, write_results
 from ._wrk import Workload, WrkError
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory figure")
     parser.add_argument("--no-payload", action="store_true", help="skip the payload figures")
     parser.add_argument("--no-sdk", action="store_true", help="skip the SDK overhead figure")
+    parser.add_argument(
+        "--no-fixtures", action="store_true", help="skip the pytest plugin's fixture figures"
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -117,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.print(f"[red]{exc}[/red]")
         return 2
     report = result.to_json()
+    if not args.no_fixtures:
+        progress.print("pytest plugin: fixture, import and expand() costs")
+        fixtures = _fixtures.measure()
+        report["fixtures"] = fixtures.to_json()
+        out.print("\n".join(fixtures.lines()))
     path = write_results(report, settings.results_dir)
     rows = result.rows()
     out.print(throughput_table(rows))
