@@ -8,12 +8,10 @@ Names are imported on first use, so importing the package (as its pytest plugin 
 in every run) costs nothing until a test asks for the mock.
 """
 
-from __future__ import annotations
+import importlib as _importlib
+import typing as _typing
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._app import ADMIN_PREFIX, create_app, error_response
     from ._callbacks import Delivery
     from ._clock import MockClock
@@ -68,11 +66,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(_importlib.import_module(f"{__name__}.{home}"), name)
     globals()[name] = value
     return value
 
