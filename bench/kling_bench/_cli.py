@@ -13,7 +13,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from . import _seams
+from . import _fixtures, _seams
 from ._footprint import footprint_lines, measure_footprint
 from ._render_memory import render_memory_report
 from ._report import SERVER_ORDER, markdown_table, targets_table, throughput_table
@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-install",
         action="store_true",
         help="footprint without building the wheel: imports timed in this interpreter",
+    )
+    parser.add_argument(
+        "--no-fixtures", action="store_true", help="skip the pytest plugin's fixture figures"
     )
     parser.add_argument(
         "--profile",
@@ -153,6 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["render_memory"] = render_memory_report(progress.print)
     if not args.no_footprint:
         report["footprint"] = _footprint(args, log=progress.print)
+    if not args.no_fixtures:
+        progress.print("pytest plugin: fixture, import and expand() costs")
+        fixtures = _fixtures.measure()
+        report["fixtures"] = fixtures.to_json()
+        out.print("\n".join(fixtures.lines()))
     path = write_results(report, settings.results_dir)
     rows = result.rows()
     out.print(throughput_table(rows))

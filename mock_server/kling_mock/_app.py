@@ -113,7 +113,7 @@ async def _enter(request: Request, *, creating: bool = False) -> tuple[str, str 
         if refusal is not None:
             raise refusal
         if scenario == SLOW:
-            await service.clock.sleep(service.config.slow_seconds)
+            await service.clock.asleep(service.config.slow_seconds)
     service.queue_due_callbacks()
     return account, scenario
 

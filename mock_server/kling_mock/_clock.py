@@ -7,6 +7,7 @@ import calendar
 import math
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 #: The clock never passes the last second of 9999 (UTC): the last one Python's datetime,
 #: and most consumers of task timestamps, can represent.
@@ -16,9 +17,14 @@ LATEST_TIME_S = calendar.timegm((9999, 12, 31, 23, 59, 59))
 class MockClock:
     """Unix time as the mock sees it, in seconds.
 
-    A frozen clock moves only through :meth:`advance` (and :meth:`sleep`, which
-    advances it instead of waiting), so tests control every duration and never
-    sleep. A running clock follows real time; :meth:`advance` still jumps it forward.
+    A frozen clock moves only through :meth:`advance` (and :meth:`sleep` /
+    :meth:`asleep`, which advance it instead of waiting), so tests control every
+    duration and never sleep. A running clock follows real time; :meth:`advance`
+    still jumps it forward.
+
+    It is also a ``kling_expand`` ``Clock`` (``monotonic``, ``sleep``, ``asleep``):
+    an SDK client given ``clock=mock.clock`` moves the mock's time by every wait it
+    makes (poll gaps, retry backoff, ``Retry-After``, deadlines) and never sleeps.
 
     >>> clock = MockClock(start=1_700_000_000)
     >>> clock.advance(2.5)
@@ -28,10 +34,13 @@ class MockClock:
 
     def __init__(self, start: float | None = None, *, frozen: bool = True) -> None:
         self._frozen = frozen
+        self._start = start
         self._base = time.time() if start is None else float(start)
         self._started = time.monotonic()
         self._offset = 0.0
         self._lock = threading.Lock()
+        self._after_sleep: Callable[[], object] | None = None
+        self._after_asleep: Callable[[], Awaitable[object]] | None = None
 
     @property
     def frozen(self) -> bool:
@@ -72,9 +81,47 @@ class MockClock:
                 )
             self._offset += seconds
 
-    async def sleep(self, seconds: float) -> None:
+    def monotonic(self) -> float:
+        """Seconds on the mock's clock, which never runs backwards (the SDK's ``Clock``)."""
+        return self.now()
+
+    def reset(self) -> None:
+        """Back to where the clock started: ``start``, or real time now if none was given."""
+        with self._lock:
+            self._base = time.time() if self._start is None else float(self._start)
+            self._started = time.monotonic()
+            self._offset = 0.0
+
+    def on_sleep(
+        self,
+        after_sleep: Callable[[], object] | None,
+        after_asleep: Callable[[], Awaitable[object]] | None,
+    ) -> None:
+        """Run ``after_sleep`` after each frozen :meth:`sleep`, ``after_asleep`` after each
+        frozen :meth:`asleep` (the mock sends the callbacks that came due)."""
+        self._after_sleep = after_sleep
+        self._after_asleep = after_asleep
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of mock time: a real wait only on a running clock.
+
+        >>> clock = MockClock(start=0)
+        >>> clock.sleep(1.5)
+        >>> clock.monotonic()
+        1.5
+        """
+        if not self._frozen:
+            time.sleep(seconds)
+            return
+        self.advance(max(0.0, seconds))
+        if self._after_sleep is not None:
+            self._after_sleep()
+
+    async def asleep(self, seconds: float) -> None:
         """Wait ``seconds`` of mock time: a real wait only on a running clock."""
-        if self._frozen:
-            self.advance(seconds)
-        else:
+        if not self._frozen:
             await asyncio.sleep(seconds)
+            return
+        self.advance(max(0.0, seconds))
+        if self._after_asleep is not None:
+            await self._after_asleep()

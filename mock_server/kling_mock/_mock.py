@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.applications import Starlette
@@ -14,9 +15,13 @@ from ._app import create_app
 from ._callbacks import Delivery
 from ._clock import MockClock
 from ._config import DEFAULT_DEV_KEY, MockConfig
+from ._faults import POLICY_BLOCK, TASK_FAILS
 from ._journal import JournalEntry
 from ._server import ServerThread
 from ._service import MockService
+
+if TYPE_CHECKING:
+    from kling_expand import AsyncKlingExpand, KlingExpand
 
 IN_PROCESS_BASE_URL = "http://kling-mock.local"
 
@@ -96,6 +101,8 @@ class MockKling:
             callback_transport=callback_transport,
         )
         self.app: Starlette = create_app(service=self.service)
+        # An SDK waiting on this clock makes due callbacks go out, as advance() does.
+        self.clock.on_sleep(self.service.deliver_due, self.service.deliver_due_async)
 
     @property
     def config(self) -> MockConfig:
@@ -129,9 +136,32 @@ class MockKling:
         """Apply a fault scenario to the next ``times`` API requests."""
         self.service.faults.queue(scenario, times)
 
+    def fail_next_create(self, scenario: str = POLICY_BLOCK, times: int = 1) -> None:
+        """Refuse the next ``times`` creates: by content policy (400/1301) by default,
+        or by any scenario of :data:`SCENARIOS` (``"unavailable"``, ``"server_error"`` ...).
+        Other requests pass."""
+        self.service.faults.queue(scenario, times)
+
+    def fail_task(self, times: int = 1) -> None:
+        """The next ``times`` tasks are accepted and later end ``failed``."""
+        self.service.faults.queue(TASK_FAILS, times)
+
+    def rate_limit(self, requests: int = 1) -> None:
+        """Answer the next ``requests`` API requests 429/1302 (with ``Retry-After``)."""
+        self.service.faults.queue("rate_limited", requests)
+
+    def signed_callback(self, index: int = -1) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a callback the mock sent (the latest by default), as a
+        receiver gets them: signed with ``MockConfig.callback_secret`` when one is set, and
+        stamped now, so a receiver's clock check passes. Feed them to your webhook handler."""
+        delivery = self.deliveries[index]
+        return delivery.payload, self.service.callbacks.headers(delivery, time.time())
+
     def reset(self) -> None:
-        """Forget tasks, journal, deliveries, cached results and queued faults."""
+        """Forget tasks, external ids, journal, deliveries, cached results, queued faults
+        and fault rates, and put the clock back where it started."""
         self.service.reset()
+        self.clock.reset()
 
     def headers(self, api_key: str = DEFAULT_DEV_KEY) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"}
@@ -158,6 +188,61 @@ class MockKling:
             **kwargs,
         )
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ServerThread:
-        """A real HTTP server for this mock (use as a context manager); see ``base_url``."""
-        return ServerThread(self.app, host, port)
+    def sdk_client(
+        self, api_key: str = DEFAULT_DEV_KEY, *, base_url: str | None = None, **config: Any
+    ) -> KlingExpand:
+        """A ``kling_expand.KlingExpand`` on this mock, keyed, on its clock: the SDK's
+        waits move the mock's time instead of sleeping. In process (no socket), or over
+        HTTP when ``base_url`` names a server from :meth:`serve`.
+
+        >>> mock = MockKling()
+        >>> start = mock.clock.now()
+        >>> with mock.sdk_client() as sdk:
+        ...     result = sdk.expand("https://example.com/a.jpg", up=0.2)
+        >>> result.task.status.value, mock.clock.now() - start >= 4
+        ('succeed', True)
+        """
+        from kling_expand import KlingExpand
+
+        config.setdefault("clock", self.clock)
+        if base_url is not None:
+            return KlingExpand(api_key=api_key, base_url=base_url, **config)
+        return KlingExpand(
+            api_key=api_key,
+            base_url=IN_PROCESS_BASE_URL,
+            transport=InProcessTransport(self.app),
+            **config,
+        )
+
+    def async_sdk_client(
+        self, api_key: str = DEFAULT_DEV_KEY, *, base_url: str | None = None, **config: Any
+    ) -> AsyncKlingExpand:
+        """The async twin of :meth:`sdk_client` (``kling_expand.AsyncKlingExpand``)."""
+        from kling_expand import AsyncKlingExpand
+
+        config.setdefault("clock", self.clock)
+        if base_url is not None:
+            return AsyncKlingExpand(api_key=api_key, base_url=base_url, **config)
+        return AsyncKlingExpand(
+            api_key=api_key,
+            base_url=IN_PROCESS_BASE_URL,
+            transport=httpx.ASGITransport(app=self.app),
+            **config,
+        )
+
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+    ) -> ServerThread:
+        """A real HTTP server for this mock (use as a context manager); see ``base_url``.
+
+        With ``ssl_certfile`` and ``ssl_keyfile`` it serves HTTPS (``kling_mock._tls``
+        makes a certificate a client can trust through its CA file).
+        """
+        return ServerThread(
+            self.app, host, port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
+        )

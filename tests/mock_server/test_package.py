@@ -61,23 +61,23 @@ def test_the_pytest_plugin_is_registered_as_an_entry_point() -> None:
 
 
 def test_the_plugin_fixtures_give_a_running_mock_and_a_client(
-    kling_mock: MockKling, kling_mock_server: ServerThread, kling_mock_client: httpx.Client
+    mock_kling: MockKling, mock_kling_server: ServerThread, mock_kling_client: httpx.Client
 ) -> None:
-    response = kling_mock_client.get(CREATE_PATH)
+    response = mock_kling_client.get(CREATE_PATH)
 
-    assert str(kling_mock_client.base_url).rstrip("/") == kling_mock_server.base_url
+    assert str(mock_kling_client.base_url).rstrip("/") == mock_kling_server.base_url
     assert response.status_code == 200
     assert response.json()["data"] == []
-    assert kling_mock.journal[-1].path == CREATE_PATH
+    assert mock_kling.journal[-1].path == CREATE_PATH
 
 
 @pytest.mark.asyncio
 async def test_the_plugin_has_an_async_client_too(
-    kling_mock: MockKling, kling_mock_async_client: httpx.AsyncClient, request_body
+    mock_kling: MockKling, mock_kling_async_client: httpx.AsyncClient, request_body
 ) -> None:
-    async with kling_mock_async_client as client:
+    async with mock_kling_async_client as client:
         created = await client.post(CREATE_PATH, json=request_body())
-        await kling_mock.advance_async(60)
+        await mock_kling.advance_async(60)
         task = await client.get(f"{CREATE_PATH}/{created.json()['data']['task_id']}")
 
     assert task.json()["data"]["task_status"] == "succeed"
@@ -181,14 +181,14 @@ def test_kling_mock_serve_runs_as_a_process_and_stops_cleanly(request_body) -> N
 def test_a_downstream_project_gets_the_fixtures_without_any_setup(tmp_path) -> None:
     # Given a project that only installs this package and writes a test asking for the fixture
     (tmp_path / "test_downstream.py").write_text(
-        "def test_it(kling_mock, kling_mock_client):\n"
+        "def test_it(mock_kling, mock_kling_client):\n"
         "    body = {'image': 'https://example.com/a.png', 'up_expansion_ratio': 0,\n"
         "            'down_expansion_ratio': 0, 'left_expansion_ratio': 0.5,\n"
         "            'right_expansion_ratio': 0}\n"
-        "    created = kling_mock_client.post('/kling/v1/images/editing/expand', json=body)\n"
-        "    kling_mock.advance(60)\n"
+        "    created = mock_kling_client.post('/kling/v1/images/editing/expand', json=body)\n"
+        "    mock_kling.advance(60)\n"
         "    task_id = created.json()['data']['task_id']\n"
-        "    task = kling_mock_client.get('/kling/v1/images/editing/expand/' + task_id)\n"
+        "    task = mock_kling_client.get('/kling/v1/images/editing/expand/' + task_id)\n"
         "    assert task.json()['data']['task_status'] == 'succeed'\n"
     )
 

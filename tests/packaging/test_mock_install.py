@@ -89,7 +89,7 @@ def test_a_downstream_test_file_gets_the_plugin_fixtures(mock_venv: Venv, downst
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+    assert "2 passed" in result.stdout
 
 
 def test_a_downstream_module_type_checks_strictly_against_the_installed_packages(

@@ -71,7 +71,7 @@ def test_pytest_runs_without_the_mock_fixtures_when_the_extra_is_missing(
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
     assert fixtures.returncode == 0, fixtures.stdout + fixtures.stderr
-    assert "kling_mock_client" not in fixtures.stdout
+    assert "mock_kling_client" not in fixtures.stdout
 
 
 def test_kling_spec_without_the_spec_extra_says_so_in_one_line(
