@@ -11,3 +11,10 @@ export function status(rec: TaskRecord): string {
   return rec.task_status;
 }
 export { req, documented };
+
+import type { ErrorBody, GatewayError } from "./types.gen";
+export const isGateway = (e: ErrorBody): e is GatewayError =>
+  typeof e.error === "object" && e.error !== null;
+export function errorMessage(e: ErrorBody): string {
+  return isGateway(e) ? e.error.message : e.message;
+}
