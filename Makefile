@@ -20,7 +20,7 @@ GENERATED := generated_client/kling_expand_api
 GENERATE = $(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
 	--meta none --overwrite --output-path
 
-.PHONY: setup lock test lint typecheck pytest spec generate check-generated update-spec mock demo bench footprint contract-live clean
+.PHONY: setup lock test lint typecheck pytest spec generate check-generated update-spec mock demo bench footprint contract-live downstream clean
 
 setup: $(STAMP) ## create .venv with the pinned dependencies
 
@@ -125,3 +125,10 @@ $(PY_SPY): $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(BENCH_TOOLS)
+
+# The resolved spec through the generators users run (openapi-python-client,
+# datamodel-code-generator, openapi-typescript, @hey-api/openapi-ts, openapi-generator),
+# each output compiled or type-checked, and Spectral and Redocly with nothing above info.
+# Tools pinned by downstream/package-lock.json and downstream/versions.env, in downstream/.tools.
+downstream: $(STAMP) ## feed the resolved spec to other generators and linters, check what they make
+	downstream/run.sh
