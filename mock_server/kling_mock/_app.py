@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,6 +55,9 @@ async def _handle_error(request: Request, exc: Exception) -> Response:
         )
     elif isinstance(exc, HTTPException):
         error = MockError(404, 1202, f"no such path: {request.url.path}")
+    elif isinstance(exc, ClientDisconnect):  # nobody to answer: journaled as such, no 500
+        request.scope.setdefault("state", {})["journal_error"] = "the client disconnected"
+        return Response(status_code=400)
     else:  # a bug: still the envelope, never a bare traceback
         error = MockError(500, 5000, f"internal error ({type(exc).__name__})")
     request.state.error_code = error.code
@@ -181,7 +184,9 @@ async def result_image(request: Request) -> Response:
         or kind not in _KINDS
     ):
         raise MockError(404, 1202, f"no such result: {name[:100]}")
-    task = service.result_task(request.path_params["task_id"], int(index_text))
+    task = service.result_task(
+        request.path_params["task_id"], int(index_text), request.path_params["token"]
+    )
     if watermark and not task.watermark:
         raise MockError(404, 1203, "this task was created without watermark_info.enabled")
     data = await run_in_threadpool(service.result_png, task, int(index_text), watermark=watermark)
@@ -211,7 +216,7 @@ class JournalMiddleware:
             return
         recorded = False
 
-        def record(status: int) -> None:
+        def record(status: int | None) -> None:
             # Recorded before the answer leaves, so a client that got it finds it journaled.
             nonlocal recorded
             recorded = True
@@ -230,18 +235,21 @@ class JournalMiddleware:
                 code=state.get("error_code"),
                 account=state.get("account"),
                 scenario=state.get("scenario"),
+                error=state.get("journal_error"),
             )
 
         async def watch_send(message: Message) -> None:
             if not recorded and message["type"] == "http.response.start":
-                record(message["status"])
+                gone = (scope.get("state") or {}).get("journal_error") is not None
+                record(None if gone else message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, watch_send)
         finally:
-            if not recorded:
-                record(500)
+            if not recorded:  # nothing was sent: the client went away first
+                scope.setdefault("state", {}).setdefault("journal_error", "no answer was sent")
+                record(None)
 
 
 def create_app(
@@ -298,7 +306,7 @@ def create_app(
         *(Route(gateway_path(CREATE_PATH, g), create_task, methods=["POST"]) for g in gateways),
         *(Route(gateway_path(CREATE_PATH, g), list_tasks, methods=["GET"]) for g in gateways),
         Route("/openapi.json", openapi_json, methods=["GET"]),
-        Route(RESULTS_PREFIX + "/{task_id}/{name}", result_image, methods=["GET"]),
+        Route(RESULTS_PREFIX + "/{task_id}/{token}/{name}", result_image, methods=["GET"]),
         # The admin API last: its prefix also holds the results route above.
         admin_mount(service),
     ]
@@ -312,6 +320,7 @@ def create_app(
         exception_handlers={
             Exception: _handle_error,
             HTTPException: _handle_error,
+            ClientDisconnect: _handle_error,
             MockError: _handle_error,
         },
         lifespan=lifespan,

@@ -59,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--submitted-seconds", type=float, default=MockConfig.submitted_seconds)
     serve.add_argument("--processing-seconds", type=float, default=MockConfig.processing_seconds)
-    serve.add_argument("--seed", type=int, default=MockConfig.seed)
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=MockConfig.seed,
+        help="make task ids, request ids, result URL tokens and fault draws repeat "
+        "(default: unpredictable, from the operating system)",
+    )
     serve.add_argument("--callback-secret", help="sign callbacks (Standard Webhooks, whsec_...)")
     serve.add_argument(
         "--allow-host",

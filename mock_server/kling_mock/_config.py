@@ -58,8 +58,10 @@ class MockConfig:
     #: real time (``kling-mock serve``). It starts at ``clock_start`` (Unix seconds) or now.
     clock_frozen: bool = True
     clock_start: float | None = None
-    #: seed for task ids, request ids, synthetic images and fault rates.
-    seed: int = 0
+    #: seed for task ids, request ids, result URL tokens and fault rates: ``None`` (the
+    #: default) draws them from the operating system, so ids cannot be predicted; a seed
+    #: makes a run repeat exactly (tests).
+    seed: int | None = None
     #: task store bounds: the oldest tasks are evicted past either cap (stored bytes count
     #: uploads, external_task_id and callback_url), and any task
     #: older than ``task_ttl_seconds`` (by the mock's clock) disappears.
@@ -135,6 +137,13 @@ class MockConfig:
     #: bearer token the admin API under ``/_mock`` demands; ``None``: the admin API is
     #: open, as suits a mock on loopback that only its own tests reach.
     admin_token: str | None = None
+    #: byte budget of the journal: past it the oldest entries are dropped, whatever
+    #: ``journal_max_entries`` allows. Each entry keeps at most ``journal_max_headers``
+    #: headers, each name and value cut to ``journal_header_bytes``; a request without a
+    #: valid key is kept as a summary without headers.
+    journal_max_bytes: int = 8 * 1024 * 1024
+    journal_max_headers: int = 64
+    journal_header_bytes: int = 256
     #: how many journal entries and callback deliveries are kept (oldest dropped).
     journal_max_entries: int = 1000
     deliveries_max_entries: int = 1000

@@ -91,7 +91,7 @@ class FaultPlan:
     then a draw against the configured rates (seeded, so a run repeats).
     """
 
-    def __init__(self, rates: Mapping[str, float], seed: int) -> None:
+    def __init__(self, rates: Mapping[str, float], seed: int | None) -> None:
         self._check(rates)
         self._default_rates = dict(rates)
         self._rates = dict(rates)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -26,10 +27,11 @@ class JournalEntry:
     query: str
     headers: Mapping[str, str]
     body: Any
-    status: int
+    status: int | None  # None: the client went away before it was answered
     code: int | str | None
     account: str | None
     scenario: str | None
+    error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,10 +94,11 @@ class _Request(NamedTuple):
     headers: Iterable[tuple[bytes, bytes]]  # as ASGI gives them
     body: Any
     raw_body: bytes | None  # the first bytes of a body that was not parsed
-    status: int
+    status: int | None
     code: int | str | None
     account: str | None
     scenario: str | None
+    error: str | None = None
 
     def entry(self) -> JournalEntry:
         """This request as a :class:`JournalEntry`: headers decoded and redacted."""
@@ -115,34 +118,91 @@ class _Request(NamedTuple):
             code=self.code,
             account=self.account,
             scenario=self.scenario,
+            error=self.error,
         )
 
 
 class RequestJournal:
-    """The most recent ``max_entries`` requests, oldest first.
+    """The most recent requests, oldest first, within ``max_entries`` and ``max_bytes``.
 
     A request is kept as the server saw it (the ASGI header list, the body's
     summary or its first bytes) and turned into a redacted :class:`JournalEntry`
     only when read: recording stays a tuple append on every request, and no
-    entry that is never read costs a header decode.
+    entry that is never read costs a header decode. What is kept is cut when
+    recorded: at most ``max_headers`` headers, each name and value at most
+    ``header_bytes``, and none at all for a request no key vouched for (a summary:
+    method, path, status), so 40 requests with 8 MB headers cost kilobytes.
+
+    >>> journal = RequestJournal(10, max_bytes=1 << 20, max_headers=2, header_bytes=4)
+    >>> journal.record(time_ms=0, method="GET", path="/", query=b"", body=None,
+    ...     headers=[(b"x-long", b"12345678"), (b"a", b"b"), (b"c", b"d")], raw_body=None,
+    ...     status=200, code=0, account="dev", scenario=None)
+    >>> journal.entries()[0].headers
+    {'x-lo': '1234', 'a': 'b'}
     """
 
-    def __init__(self, max_entries: int) -> None:
-        self._entries: deque[_Request] = deque(maxlen=max_entries)
+    # What an entry costs beyond the bytes it holds: the tuple, its summary body.
+    _ENTRY_OVERHEAD_BYTES = 2048
+
+    def __init__(
+        self,
+        max_entries: int,
+        *,
+        max_bytes: int = 8 * 1024 * 1024,
+        max_headers: int = 64,
+        header_bytes: int = 256,
+    ) -> None:
+        self._entries: deque[tuple[_Request, int]] = deque()
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._max_headers = max_headers
+        self._header_bytes = header_bytes
+        self._bytes = 0
         self._seq = 0
         self._lock = threading.Lock()
 
     def record(self, **fields: Any) -> None:
         """Keep one request: the fields of :class:`_Request` but its ``seq``."""
+        cut = self._header_bytes
+        if fields.get("account") is None:
+            headers: list[tuple[bytes, bytes]] = []
+        else:
+            headers = [
+                (name[:cut], value[:cut])
+                for name, value in itertools.islice(fields["headers"], self._max_headers)
+            ]
+        fields["headers"] = headers
+        fields["query"] = fields.get("query", b"")[:RAW_BODY_PREFIX]
+        raw = fields.get("raw_body")
+        size = (
+            self._ENTRY_OVERHEAD_BYTES
+            + sum(len(name) + len(value) for name, value in headers)
+            + len(fields["query"])
+            + (len(raw) if raw else 0)
+        )
         with self._lock:
             self._seq += 1
-            self._entries.append(_Request(self._seq, **fields))
+            self._entries.append((_Request(self._seq, **fields), size))
+            self._bytes += size
+            while self._entries and (
+                len(self._entries) > self._max_entries or self._bytes > self._max_bytes
+            ):
+                self._bytes -= self._entries.popleft()[1]
+
+    @property
+    def bytes(self) -> int:
+        """What the kept entries cost, as the budget counts it."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
-            kept = list(self._entries)
+            kept = [request for request, _ in self._entries]
         return [request.entry() for request in kept]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0

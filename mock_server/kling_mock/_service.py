@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import hashlib
 import heapq
+import hmac
 import ipaddress
 import itertools
 import random
 import re
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -138,7 +140,12 @@ class MockService:
         budget = config.render_budget_pixels
         self.render_budget = PixelBudget(largest_canvas if budget is None else budget)
         self.large_body_slots = Slots(config.max_concurrent_large_bodies)
-        self.journal = RequestJournal(config.journal_max_entries)
+        self.journal = RequestJournal(
+            config.journal_max_entries,
+            max_bytes=config.journal_max_bytes,
+            max_headers=config.journal_max_headers,
+            header_bytes=config.journal_header_bytes,
+        )
         self.faults = FaultPlan(config.fault_rates, config.seed)
         self.callbacks = CallbackQueue(
             secret=config.callback_secret,
@@ -156,7 +163,15 @@ class MockService:
             self._own_endpoints.add((public.host.lower(), public.port or default_port))
         self.callback_slots = Slots(config.callback_concurrency)
         self._sending: set[asyncio.Task[None]] = set()
-        self._random = random.Random(config.seed)
+        # Unseeded, ids come from the operating system: no client can guess another's.
+        self._random = (
+            random.Random(config.seed) if config.seed is not None else random.SystemRandom()
+        )
+        self._result_key = (
+            hashlib.sha256(f"kling-mock-results-{config.seed}".encode()).digest()
+            if config.seed is not None
+            else secrets.token_bytes(32)
+        )
         self._events: list[tuple[int, int, str, int]] = []
         self._event_seq = 0
         self._lock = threading.Lock()
@@ -164,7 +179,7 @@ class MockService:
     # --- identity ---------------------------------------------------------------
 
     def new_request_id(self) -> str:
-        """A UUID4-shaped id from the seeded generator (reproducible under a fixed seed)."""
+        """A UUID4-shaped id (reproducible under a fixed seed)."""
         with self._lock:
             bits = self._random.getrandbits(128)
         text = f"{bits & _UUID4_CLEAR | _UUID4_SET:032x}"
@@ -425,8 +440,14 @@ class MockService:
             record["final_balance_deduction"] = {"quota": 0, "list_price": 0}
         return record
 
+    def result_token(self, task_id: str) -> str:
+        """The unguessable part of a task's result URLs: whoever has the URL may download
+        (as with a signed storage URL), nobody can make one up from a task id."""
+        return hmac.new(self._result_key, task_id.encode(), hashlib.sha256).hexdigest()[:32]
+
     def _image_entry(self, task: StoredTask, index: int) -> dict[str, Any]:
-        base = f"{task.base_url}{RESULTS_PREFIX}/{task.task_id}/{index}"
+        token = self.result_token(task.task_id)
+        base = f"{task.base_url}{RESULTS_PREFIX}/{task.task_id}/{token}/{index}"
         entry: dict[str, Any] = {"index": index, "url": f"{base}.png"}
         if task.watermark:
             entry["watermark_url"] = f"{base}.watermarked.png"
@@ -434,8 +455,11 @@ class MockService:
 
     # --- results --------------------------------------------------------------------
 
-    def result_task(self, task_id: str, index: int) -> StoredTask:
-        """The succeeded task a result URL points at (any account: URLs are capabilities)."""
+    def result_task(self, task_id: str, index: int, token: str = "") -> StoredTask:
+        """The succeeded task a result URL points at (any account: URLs are capabilities,
+        so the URL's token must be the task's)."""
+        if not hmac.compare_digest(token.encode(), self.result_token(task_id).encode()):
+            raise MockError(404, 1203, f"no result image {index} for task_id {task_id[:100]!r}")
         now_ms = self.clock.now_ms()
         self.store.expire(now_ms)
         task = self.store.find(task_id)

@@ -52,8 +52,14 @@ class RequestInvalid(ValueError):
 
 
 def is_image_url(value: str) -> bool:
-    """Whether the ``image`` field holds a URL (the service fetches it) rather than base64."""
-    return value.startswith(_URL_PREFIXES)
+    """Whether the ``image`` field holds a URL (the service fetches it) rather than base64.
+
+    Schemes are case-insensitive (RFC 3986, 3.1), so ``HTTP://`` counts too.
+
+    >>> is_image_url("HTTPS://example.com/a.png"), is_image_url("aGVsbG8=")
+    (True, False)
+    """
+    return value[:8].lower().startswith(_URL_PREFIXES)
 
 
 def decode_image_field(value: str, constraints: ExpandConstraints) -> bytes | None:

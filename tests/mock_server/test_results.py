@@ -118,7 +118,7 @@ def test_the_border_continues_the_picture(api: Api, request_body, png) -> None:
 
 def test_rendering_is_deterministic(make_mock, make_api, request_body, png) -> None:
     body = request_body(image=b64(png()), **{DOWN: 0.4})
-    first, second = make_api(make_mock()), make_api(make_mock())
+    first, second = make_api(make_mock(seed=1)), make_api(make_mock(seed=1))
 
     images = [
         first.http.get(finished(first, body)["task_result"]["images"][0]["url"]).content,
@@ -203,12 +203,36 @@ def test_a_result_may_be_cached_until_its_task_expires(
 
 def test_results_do_not_exist_before_the_task_succeeds(api: Api, request_body) -> None:
     task_id = api.created(request_body())["task_id"]
-    url = f"/_mock/results/{task_id}/0.png"
+    token = api.mock.service.result_token(task_id)
+    url = f"/_mock/results/{task_id}/{token}/0.png"
 
     assert api.http.get(url).status_code == 404
     api.mock.advance(3600)
     assert api.http.get(url).status_code == 200
-    assert api.http.get(f"/_mock/results/{task_id}/1.png").status_code == 404
+    assert api.http.get(f"/_mock/results/{task_id}/{token}/1.png").status_code == 404
+
+
+def test_a_result_url_without_its_token_is_not_found(api: Api, request_body) -> None:
+    # Given a finished task whose id is known (ids are not secrets)
+    url = finished(api, request_body())["task_result"]["images"][0]["url"]
+    task_id = url.split("/")[-3]
+    # When someone asks for its result without the token, or with another one
+    guesses = [f"/_mock/results/{task_id}/0.png", f"/_mock/results/{task_id}/{'0' * 32}/0.png"]
+    # Then nothing is served
+    assert [api.http.get(guess).status_code for guess in guesses] == [404, 404]
+    assert api.http.get(url).status_code == 200
+
+
+def test_unseeded_mocks_draw_different_task_ids(make_mock, make_api, request_body) -> None:
+    first, second = (make_api(make_mock()).created(request_body())["task_id"] for _ in range(2))
+
+    assert first != second
+
+
+def test_seeded_mocks_repeat_their_task_ids_and_result_urls(make_mock, make_api, request_body):
+    urls = [finished(make_api(make_mock(seed=7)), request_body())["task_result"] for _ in range(2)]
+
+    assert urls[0] == urls[1]
 
 
 def test_a_succeeded_record_carries_the_deduction(api: Api, request_body) -> None:
@@ -245,6 +269,6 @@ def test_an_integral_float_n_yields_that_many_images(api: Api, request_body) -> 
     ids=["huge", "superscript", "hex", "negative"],
 )
 def test_a_result_name_that_is_no_index_is_not_found_never_an_error(api: Api, name: str) -> None:
-    response = api.http.get(f"/_mock/results/1/{name}")
+    response = api.http.get(f"/_mock/results/1/{api.mock.service.result_token('1')}/{name}")
 
     assert (response.status_code, response.json()["code"]) == (404, 1202)
