@@ -189,9 +189,7 @@ def connect(port: int, timeout: float = SOCKET_SECONDS) -> socket.socket:
     return socket.create_connection((HOST, port), timeout=timeout)
 
 
-def request_head(
-    declared: int, path: str = CREATE_PATH, api_key: str = DEFAULT_DEV_KEY
-) -> bytes:
+def request_head(declared: int, path: str = CREATE_PATH, api_key: str = DEFAULT_DEV_KEY) -> bytes:
     """The head of a JSON POST that declares ``declared`` body bytes."""
     return (
         f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {api_key}\r\n"

@@ -126,4 +126,3 @@ def cpu_seconds_over(wall_seconds: float) -> float:
     start = time.process_time()
     time.sleep(wall_seconds)
     return time.process_time() - start
-
