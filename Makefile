@@ -80,9 +80,11 @@ contract-live: $(STAMP) ## client contract against the real service (needs COMET
 	fi
 	$(PY) -m pytest -m live contract_tests/live tests/sdk/test_live.py -rs $(PYTEST_ARGS)
 
-update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL>
-	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
-	$(KLING_SPEC) update "$(SRC)"
+# Exits 1 without vendoring when the new copy has breaking changes: ACCEPT=1 takes it
+# anyway, JSON=1 prints the diff as JSON (for CI and other tools).
+update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL> [ACCEPT=1] [JSON=1]
+	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL> [ACCEPT=1] [JSON=1]"; exit 2; }
+	$(KLING_SPEC) update "$(SRC)" $(if $(filter 1,$(ACCEPT)),--accept-breaking) $(if $(filter 1,$(JSON)),--json)
 
 mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
 	$(BIN)/kling-mock serve --host 127.0.0.1 --port 4010

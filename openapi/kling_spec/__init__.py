@@ -13,13 +13,10 @@ True
 from importlib.metadata import version as _version
 
 from ._constraints import (
-    CREATE_PATH,
-    TASK_PATH,
     ExpandConstraints,
     NumberBound,
     as_written,
     request_schema_of,
-    resolve_ref,
 )
 from ._error_codes import ErrorCode, error_codes, gateway_retryable_statuses
 from ._errors import SpecError
@@ -27,6 +24,8 @@ from ._files import load_resolved_spec, resolved_spec_path
 from ._geometry import Canvas, expanded_canvas
 from ._images import ImageError, ImageInfo, inspect_image
 from ._list_query import ListQuery
+from ._paths import CREATE_PATH, TASK_PATH
+from ._references import BrokenReference, broken_references, resolve_ref
 from ._validation import (
     INVALID_VALUE,
     MALFORMED_REQUEST,
@@ -47,6 +46,7 @@ __all__ = [
     "MALFORMED_REQUEST",
     "MAX_NESTING",
     "TASK_PATH",
+    "BrokenReference",
     "Canvas",
     "ErrorCode",
     "ExpandConstraints",
@@ -58,6 +58,7 @@ __all__ = [
     "SpecError",
     "Violation",
     "as_written",
+    "broken_references",
     "check_expand_request",
     "check_image",
     "decode_image_field",

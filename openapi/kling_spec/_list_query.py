@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._constraints import CREATE_PATH, resolve_ref
 from ._errors import SpecError
 from ._files import load_resolved_spec
+from ._paths import CREATE_PATH
+from ._references import resolve_ref
 
 # The roles the SDK and the mock give the list operation's query parameters, by
 # the name the spec gives each; the bounds and defaults come from the spec.
