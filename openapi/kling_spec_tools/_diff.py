@@ -40,6 +40,10 @@ class SpecChange:
 def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[SpecChange]:
     """Every operation, field and bound that differs between ``old`` and ``new``."""
     changes: list[SpecChange] = []
+    old_servers, new_servers = _server_urls(old), _server_urls(new)
+    if old_servers != new_servers:
+        # Clients built from the old copy still call the old host.
+        changes.append(SpecChange("servers", f"{old_servers} -> {new_servers}", True))
     old_ops, new_ops = dict(_operations(old)), dict(_operations(new))
     for op in sorted(old_ops.keys() - new_ops.keys()):
         changes.append(SpecChange(op, "operation removed", True))
@@ -52,6 +56,11 @@ def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[SpecChang
             where = f"{op} {name}"
             changes.extend(_field_changes(where, old_fields.get(name), new_fields.get(name)))
     return changes
+
+
+def _server_urls(spec: Mapping[str, Any]) -> list[Any]:
+    servers = spec.get("servers") or []
+    return [server.get("url") if isinstance(server, Mapping) else server for server in servers]
 
 
 def _operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
