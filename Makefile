@@ -53,7 +53,9 @@ pytest: $(STAMP)
 spec: $(STAMP) ## upstream spec + overlay -> resolved YAML and JSON
 	$(KLING_SPEC) resolve
 
+# Refuses to generate from a resolved spec that upstream + overlay no longer produce.
 generate: $(STAMP) ## resolved spec -> generated_client/
+	@$(KLING_SPEC) resolve --check || { echo "make generate: the resolved spec is stale or broken: run 'make spec' first"; exit 1; }
 	$(GENERATE) $(GENERATED)
 
 # Regenerate into a scratch folder and compare: the committed client must be exactly
