@@ -3,9 +3,9 @@
 Run as a script by the spec-change drill (``test_spec_change_drill.py``), in a
 process of its own so the spec and the generated client it imports are the
 changed ones. It expands an image with ``kling-expand run`` (the CLI, so the SDK
-too) against the in-process mock, asks both the SDK and the mock about a probe
-request, parses a task record in each status the spec lists, and prints what it
-saw as JSON::
+too) against the in-process mock, asks the SDK, the mock and the contract tests'
+oracle about a probe request, parses a task record in each status the spec lists,
+and prints what it saw as JSON::
 
     KLING_RESOLVED_SPEC=specs/kling-image-expansion.json \\
         python drill_smoke.py '{"sdk": {"up": 1.5}, "wire": {"up": 1.5}}'
@@ -17,9 +17,11 @@ import io
 import json
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 IMAGE = "https://images.test/source.jpg"
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def _on(mock: Any) -> Any:
@@ -54,6 +56,10 @@ def smoke(sdk_probe: dict[str, Any], wire_probe: dict[str, Any]) -> dict[str, An
     wire.update({names.get(key, key): value for key, value in wire_probe.items()})
     with mock.client() as http:
         answer = http.post(CREATE_PATH, json=wire)
+    sys.path.insert(0, str(CHECKOUT))  # the contract tests live in the checkout only
+    from contract_tests.oracle import SpecOracle
+
+    oracle = SpecOracle(load_resolved_spec())
     statuses = load_resolved_spec()["components"]["schemas"]["TaskStatus"]["enum"]
     record = {"task_id": "t", "created_at": 0, "updated_at": 0}
     parsed = [
@@ -69,6 +75,7 @@ def smoke(sdk_probe: dict[str, Any], wire_probe: dict[str, Any]) -> dict[str, An
         "parsed_statuses": [type(s).__name__ for s in parsed],
         "sdk_probe": sdk_verdict,
         "mock_probe": [answer.status_code, answer.json().get("message", "")],
+        "oracle": [oracle.judge(sent).accepted, sorted(oracle.judge(wire).schema_fields)],
         "base_url": base_url,
     }
 

@@ -1,23 +1,12 @@
 """`kling-spec resolve` checks every reference and refuses, one line each, naming what to fix."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from kling_spec_tools._cli import main
 
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2] / "openapi"
-
-
-@pytest.fixture
-def spec_folder(tmp_path: Path) -> Path:
-    root = tmp_path / "openapi"
-    shutil.copytree(CHECKOUT_ROOT / "upstream", root / "upstream")
-    shutil.copy(CHECKOUT_ROOT / "overlay.yaml", root / "overlay.yaml")
-    return root
 
 
 def edit_overlay(root: Path, old: str, new: str) -> None:

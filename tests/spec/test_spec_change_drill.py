@@ -50,13 +50,11 @@ def replaced(text: str, old: str, new: str, count: int = 1) -> str:
 
 
 @pytest.fixture
-def spec_folder(tmp_path: Path) -> Path:
-    """A spec folder as the checkout has it: upstream copy, overlay, last resolved spec."""
-    root = tmp_path / "openapi"
-    shutil.copytree(CHECKOUT_ROOT / "upstream", root / "upstream")
-    for name in ("overlay.yaml", RESOLVED_JSON, "kling-image-expansion.yaml"):
-        shutil.copy(CHECKOUT_ROOT / name, root / name)
-    return root
+def checkout_folder(spec_folder: Path) -> Path:
+    """A spec folder as the checkout has it: with the last resolved spec too."""
+    for name in (RESOLVED_JSON, "kling-image-expansion.yaml"):
+        shutil.copy(CHECKOUT_ROOT / name, spec_folder / name)
+    return spec_folder
 
 
 def without(node: Any, keys: frozenset[str]) -> Any:
@@ -197,11 +195,13 @@ def _check_new_status(facts: Any) -> None:
 def _check_narrowed(facts: Any) -> None:
     assert "up_expansion_ratio" in facts["sdk_probe"] and "maximum is 1" in facts["sdk_probe"]
     assert facts["mock_probe"][0] == 400 and "up_expansion_ratio" in facts["mock_probe"][1]
+    assert facts["oracle"] == [True, ["up_expansion_ratio"]]
 
 
 def _check_widened(facts: Any) -> None:
     assert facts["sdk_probe"] == "accepted"
     assert facts["mock_probe"][0] == 200
+    assert facts["oracle"] == [True, []]
 
 
 def _check_moved_server(facts: Any) -> None:
@@ -321,13 +321,13 @@ CHANGES = {
 
 @pytest.mark.parametrize("name", list(CHANGES))
 def test_an_upstream_change_flows_through_or_stops_with_what_to_fix(
-    name: str, spec_folder: Path, capsys
+    name: str, checkout_folder: Path, capsys
 ) -> None:
     change = CHANGES[name]
-    text = (spec_folder / UPSTREAM).read_text(encoding="utf-8")
+    text = (checkout_folder / UPSTREAM).read_text(encoding="utf-8")
 
     outcome = take_change(
-        spec_folder,
+        checkout_folder,
         change.edit(text),
         breaking=change.breaking,
         generates=change.generates,
@@ -347,25 +347,25 @@ def test_an_upstream_change_flows_through_or_stops_with_what_to_fix(
 
 
 def test_a_rename_stops_resolve_and_one_overlay_edit_makes_everything_follow(
-    spec_folder: Path, capsys
+    checkout_folder: Path, capsys
 ) -> None:
     # Given CometAPI's older page, which said bottom_expansion_ratio
     old, new = "down_expansion_ratio", "bottom_expansion_ratio"
-    text = replaced((spec_folder / UPSTREAM).read_text(encoding="utf-8"), old, new, -1)
+    text = replaced((checkout_folder / UPSTREAM).read_text(encoding="utf-8"), old, new, -1)
 
     # When it is taken in, Then resolve stops, naming the entry, the name and the change
-    stopped = take_change(spec_folder, text, breaking=True, generates=True, capsys=capsys)
+    stopped = take_change(checkout_folder, text, breaking=True, generates=True, capsys=capsys)
     assert stopped.resolve_status == 1
     [line] = stopped.errors
     assert f"x-kling-constraints.expansion.vertical[1]): {old!r} is not in POST" in line
     assert f"request body.{old}: field removed" in line
 
     # When the one place the overlay names the field is changed
-    overlay = spec_folder / "overlay.yaml"
+    overlay = checkout_folder / "overlay.yaml"
     assert overlay.read_text(encoding="utf-8").count(old) == 1
     overlay.write_text(overlay.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     outcome = take_change(
-        spec_folder,
+        checkout_folder,
         text,
         breaking=False,
         generates=True,
@@ -381,3 +381,4 @@ def test_a_rename_stops_resolve_and_one_overlay_edit_makes_everything_follow(
     assert new in facts["sent"] and old not in facts["sent"]
     assert new in facts["sdk_probe"]
     assert facts["mock_probe"][0] == 400 and new in facts["mock_probe"][1]
+    assert facts["oracle"] == [True, [new]], "the contract tests' oracle follows too"

@@ -1,6 +1,5 @@
 """``kling-spec`` works on the spec folder it is given, and fails in one line."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +9,6 @@ import pytest
 from kling_spec_tools._cli import main
 
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2] / "openapi"
-
-
-@pytest.fixture
-def spec_folder(tmp_path: Path) -> Path:
-    """A spec folder outside the checkout: the vendored upstream copy and the overlay."""
-    root = tmp_path / "specs"
-    shutil.copytree(CHECKOUT_ROOT / "upstream", root / "upstream")
-    shutil.copy(CHECKOUT_ROOT / "overlay.yaml", root / "overlay.yaml")
-    return root
 
 
 def kling_spec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
