@@ -2,8 +2,10 @@
 
 The spec is the project's one source of truth: the SDK's local checks and the
 mock server's validation both read their limits from :class:`ExpandConstraints`.
-This package reads only the packaged resolved spec; producing it (the overlay, the
-upstream page, spec diffs) is ``kling_spec_tools``' job.
+This package reads only the packaged resolved spec (or the one ``KLING_RESOLVED_SPEC``
+names); producing it (the overlay, the upstream page, spec diffs) is
+``kling_spec_tools``' job. A spec whose references are broken is refused with each
+named (:func:`broken_references`), never a ``KeyError``.
 
 >>> from kling_spec import ExpandConstraints
 >>> ExpandConstraints.from_spec().max_area_factor > 1

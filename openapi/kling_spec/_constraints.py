@@ -264,7 +264,7 @@ def _read_constraints(spec: Mapping[str, Any]) -> ExpandConstraints:
         prompt_max_length=int(prompt["max_length"]),
         n_field=n_field,
         watermark_field=str(extra["watermark"]["field"]),
-        watermark_enabled_field=str(extra["watermark"].get("enabled", "enabled")),
+        watermark_enabled_field=str(extra["watermark"]["enabled"]),
         callback_field=str(extra["callback"]["field"]),
         external_task_id_field=str(extra["external_task_id"]["field"]),
         image_field=str(image["field"]),

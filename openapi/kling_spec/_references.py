@@ -40,15 +40,19 @@ _CONSTRAINT_KEYS: tuple[tuple[str, str, str], ...] = (
     ("prompt", "max_length", "value"),
     ("n", "field", "bounded field"),
     ("watermark", "field", "field"),
+    ("watermark", "enabled", "value"),
     ("callback", "field", "field"),
     ("external_task_id", "field", "field"),
 )
-# The list operation's query parameters the SDK and the mock use, with the schema
-# keys each must state. Their names are the project's (the overlay defines them).
-LIST_PARAMETERS: Mapping[str, tuple[str, ...]] = {
-    "pageNum": ("default", "minimum", "maximum"),
-    "pageSize": ("default", "minimum", "maximum"),
-    "external_task_id": (),
+# The list operation's query parameters the SDK and the mock use, by the name the
+# spec gives each (the overlay defines the operation), with the keys each must state.
+PAGE_NUM = "pageNum"
+PAGE_SIZE = "pageSize"
+EXTERNAL_ID = "external_task_id"
+_LIST_PARAMETERS: Mapping[str, tuple[str, ...]] = {
+    PAGE_NUM: ("default", "minimum", "maximum"),
+    PAGE_SIZE: ("default", "minimum", "maximum"),
+    EXTERNAL_ID: (),
 }
 # Components the runtime reads, and the key each must carry.
 _COMPONENTS: Mapping[str, str] = {
@@ -203,7 +207,7 @@ def _list_references(spec: Mapping[str, Any]) -> Iterator[BrokenReference]:
         parameter = follow_ref(spec, parameter)
         if isinstance(parameter, Mapping) and parameter.get("in") == "query":
             by_name[str(parameter.get("name"))] = follow_ref(spec, parameter.get("schema", {}))
-    for name, keys in LIST_PARAMETERS.items():
+    for name, keys in _LIST_PARAMETERS.items():
         if name not in by_name:
             yield BrokenReference("the runtime (ListQuery)", name, f"{_LIST} query parameters")
             continue

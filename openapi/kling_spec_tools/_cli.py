@@ -12,10 +12,10 @@ Examples::
     kling-spec update page.txt --json       # the diff as JSON, for other tools
     kling-spec diff old.yaml new.yaml       # what changed, each change marked breaking or not
 
-Exit status: 0 done; 1 refused (``update``: the new copy has breaking changes and
-was not vendored; ``diff --fail-on-breaking``: breaking changes; ``resolve``: a
-broken reference, one line each, nothing written; ``resolve --check``: stale files);
-2 bad input (a missing file, not a spec, the ``spec`` extra not installed).
+Exit status: 0 done; 1 refused (update: the new copy has breaking changes and
+was not vendored; diff --fail-on-breaking: breaking changes; resolve: a broken
+reference, one line each, nothing written; resolve --check: stale files); 2 bad
+input (a missing file, not a spec, the spec extra not installed).
 """
 
 from __future__ import annotations

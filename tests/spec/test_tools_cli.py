@@ -69,3 +69,14 @@ def test_help_and_version_name_the_command(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.strip()
+
+
+def test_help_documents_the_exit_statuses_and_the_update_flags(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "Exit status: 0 done; 1 refused" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["update", "--help"])
+    out = capsys.readouterr().out
+    assert "--accept-breaking" in out and "ACCEPT=1" in out
+    assert "--json" in out
