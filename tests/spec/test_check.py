@@ -83,3 +83,13 @@ def test_the_command_fails_without_a_traceback(spec_folder: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 2  # the broken reference, then what to do
+
+
+def test_a_spec_the_runtime_would_refuse_is_refused_at_resolve(spec_folder: Path, capsys) -> None:
+    # Given an overlay whose prompt limit disagrees with its own x-kling-constraints
+    edit_overlay(spec_folder, "      maxLength: 2500\n", "      maxLength: 2499\n")
+
+    [line] = resolve_errors(spec_folder, capsys)
+
+    assert "ExpandConstraints.from_spec refuses the spec" in line
+    assert "disagrees with x-kling-constraints.prompt.max_length" in line
