@@ -47,8 +47,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest-xdist workers by default (CI has two cores); PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 spec: $(STAMP) ## upstream spec + overlay -> resolved YAML and JSON
 	$(KLING_SPEC) resolve

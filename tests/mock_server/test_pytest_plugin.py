@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -74,6 +75,41 @@ async def test_async_client_works_under_pytest_asyncio(
     response = await mock_kling_async_client.get("/kling/v1/images/editing/expand")
     assert response.status_code == 200
     assert mock_kling.journal[-1].status == 200
+
+
+@pytest.mark.parametrize("mock_kling_tls", [True])
+def test_with_tls_on_every_served_fixture_speaks_https_and_trusts_the_mock_ca(
+    mock_kling_server: ServerThread,
+    mock_kling_client: httpx.Client,
+    mock_kling_sdk: KlingExpand,
+    tmp_path: Path,
+) -> None:
+    assert mock_kling_server.base_url.startswith("https://127.0.0.1:")
+    assert str(mock_kling_client.base_url).startswith("https://")
+    result = mock_kling_sdk.expand(IMAGE, up=0.2)
+    assert all(image.url.startswith("https://") for image in result.task.images)
+    saved = result.save(tmp_path)
+    assert saved and all(image.path.stat().st_size == image.size_bytes > 0 for image in saved)
+
+
+@pytest.mark.parametrize("mock_kling_tls", [True])
+def test_the_tls_mock_refuses_a_client_that_does_not_trust_its_ca(
+    mock_kling_server: ServerThread, mock_kling_ca_file: Path
+) -> None:
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(mock_kling_server.base_url + "/openapi.json")
+    trusted = ssl.create_default_context(cafile=str(mock_kling_ca_file))
+    assert httpx.get(mock_kling_server.base_url + "/openapi.json", verify=trusted).is_success
+
+
+@pytest.mark.parametrize("mock_kling_tls", [True])
+def test_code_that_builds_its_own_client_reaches_the_tls_mock_from_its_environment(
+    mock_kling_env: MockKling,
+) -> None:
+    with KlingExpand() as sdk:
+        task = sdk.submit(IMAGE, up=0.2)
+    assert mock_kling_env.journal[-1].status == 200
+    assert task.status == "submitted"
 
 
 @pytest.fixture
