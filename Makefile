@@ -55,7 +55,9 @@ pytest: $(STAMP)
 spec: $(STAMP) ## upstream spec + overlay -> resolved YAML and JSON
 	$(KLING_SPEC) resolve
 
+# Refuses to generate from a resolved spec that upstream + overlay no longer produce.
 generate: $(STAMP) ## resolved spec -> generated_client/
+	@$(KLING_SPEC) resolve --check || { echo "make generate: the resolved spec is stale or broken: run 'make spec' first"; exit 1; }
 	$(GENERATE) $(GENERATED)
 
 # Regenerate into a scratch folder and compare: the committed client must be exactly
@@ -82,9 +84,11 @@ contract-live: $(STAMP) ## client contract against the real service (needs COMET
 	fi
 	$(PY) -m pytest -m live contract_tests/live tests/sdk/test_live.py -rs $(PYTEST_ARGS)
 
-update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL>
-	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL>"; exit 2; }
-	$(KLING_SPEC) update "$(SRC)"
+# Exits 1 without vendoring when the new copy has breaking changes: ACCEPT=1 takes it
+# anyway, JSON=1 prints the diff as JSON (for CI and other tools).
+update-spec: $(STAMP) ## take a new upstream page or spec: make update-spec SRC=<file or URL> [ACCEPT=1] [JSON=1]
+	@test -n "$(SRC)" || { echo "usage: make update-spec SRC=<file or URL> [ACCEPT=1] [JSON=1]"; exit 2; }
+	$(KLING_SPEC) update "$(SRC)" $(if $(filter 1,$(ACCEPT)),--accept-breaking) $(if $(filter 1,$(JSON)),--json)
 
 mock: $(STAMP) ## serve the offline mock on http://127.0.0.1:4010
 	$(BIN)/kling-mock serve --host 127.0.0.1 --port 4010

@@ -2,8 +2,10 @@
 
 The spec is the project's one source of truth: the SDK's local checks and the
 mock server's validation both read their limits from :class:`ExpandConstraints`.
-This package reads only the packaged resolved spec; producing it (the overlay, the
-upstream page, spec diffs) is ``kling_spec_tools``' job.
+This package reads only the packaged resolved spec (or the one ``KLING_RESOLVED_SPEC``
+names); producing it (the overlay, the upstream page, spec diffs) is
+``kling_spec_tools``' job. A spec whose references are broken is refused with each
+named (:func:`broken_references`), never a ``KeyError``.
 
 >>> from kling_spec import ExpandConstraints
 >>> ExpandConstraints.from_spec().max_area_factor > 1
@@ -13,13 +15,10 @@ True
 from importlib.metadata import version as _version
 
 from ._constraints import (
-    CREATE_PATH,
-    TASK_PATH,
     ExpandConstraints,
     NumberBound,
     as_written,
     request_schema_of,
-    resolve_ref,
 )
 from ._error_codes import ErrorCode, error_codes, gateway_retryable_statuses
 from ._errors import SpecError
@@ -27,6 +26,8 @@ from ._files import load_resolved_spec, resolved_spec_path
 from ._geometry import Canvas, expanded_canvas
 from ._images import ImageError, ImageInfo, inspect_image
 from ._list_query import ListQuery
+from ._paths import CREATE_PATH, TASK_PATH
+from ._references import BrokenReference, broken_references, resolve_ref
 from ._validation import (
     INVALID_VALUE,
     MALFORMED_REQUEST,
@@ -47,6 +48,7 @@ __all__ = [
     "MALFORMED_REQUEST",
     "MAX_NESTING",
     "TASK_PATH",
+    "BrokenReference",
     "Canvas",
     "ErrorCode",
     "ExpandConstraints",
@@ -58,6 +60,7 @@ __all__ = [
     "SpecError",
     "Violation",
     "as_written",
+    "broken_references",
     "check_expand_request",
     "check_image",
     "decode_image_field",

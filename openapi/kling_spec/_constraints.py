@@ -20,9 +20,8 @@ import jsonschema_rs
 from ._errors import SpecError
 from ._files import load_resolved_spec
 from ._formats import FORMAT_CHECKS
-
-CREATE_PATH = "/kling/v1/images/editing/expand"
-TASK_PATH = CREATE_PATH + "/{task_id}"
+from ._paths import CREATE_PATH
+from ._references import raise_if_broken, resolve_ref
 
 
 def as_written(value: float) -> Fraction:
@@ -83,6 +82,11 @@ class ExpandConstraints:
     n_default: int
     prompt_field: str
     prompt_max_length: int
+    n_field: str
+    watermark_field: str
+    watermark_enabled_field: str
+    callback_field: str
+    external_task_id_field: str
     image_field: str
     image_formats: tuple[str, ...]
     image_max_bytes: int
@@ -179,21 +183,6 @@ class ExpandConstraints:
         return self.aspect_min <= ratio <= self.aspect_max
 
 
-def resolve_ref(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Follow local ``$ref`` pointers until a node without one is reached."""
-    seen: set[str] = set()
-    while "$ref" in node:
-        ref = str(node["$ref"])
-        if not ref.startswith("#/") or ref in seen:
-            raise SpecError(f"cannot follow $ref {ref!r}")
-        seen.add(ref)
-        target: Any = spec
-        for part in ref[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
 def inline_refs(spec: Mapping[str, Any], node: Any, _seen: frozenset[str] = frozenset()) -> Any:
     """``node`` with every local ``$ref`` replaced by what it points at (cycles refused)."""
     if isinstance(node, list):
@@ -236,17 +225,18 @@ def _bound(schema: Mapping[str, Any], field: str) -> NumberBound:
 
 
 def _read_constraints(spec: Mapping[str, Any]) -> ExpandConstraints:
+    # Every name read below is checked first, so a spec that lacks one is refused
+    # with the reference named rather than with a KeyError.
+    raise_if_broken(spec)
     schema = request_schema_of(spec)
-    properties = schema.get("properties", {})
-    try:
-        extra = schema["x-kling-constraints"]
-        image, expansion, prompt = extra["image"], extra["expansion"], extra["prompt"]
-        vertical = tuple(expansion["vertical"])
-        horizontal = tuple(expansion["horizontal"])
-        n_schema = properties["n"]
-        prompt_field = str(prompt["field"])
-    except KeyError as exc:
-        raise SpecError(f"the request schema lacks {exc.args[0]!r} in its constraints") from exc
+    properties = schema["properties"]
+    extra = schema["x-kling-constraints"]
+    image, expansion, prompt = extra["image"], extra["expansion"], extra["prompt"]
+    vertical = tuple(expansion["vertical"])
+    horizontal = tuple(expansion["horizontal"])
+    n_field = str(extra["n"]["field"])
+    n_schema = resolve_ref(spec, properties[n_field])
+    prompt_field = str(prompt["field"])
     if len(vertical) != 2 or len(horizontal) != 2:
         raise SpecError(
             "x-kling-constraints.expansion needs two vertical and two horizontal fields"
@@ -262,14 +252,21 @@ def _read_constraints(spec: Mapping[str, Any]) -> ExpandConstraints:
         spec=spec,
         request_schema=schema,
         required_fields=tuple(schema.get("required", ())),
-        ratio_bounds={name: _bound(properties[name], name) for name in ratio_fields},
+        ratio_bounds={
+            name: _bound(resolve_ref(spec, properties[name]), name) for name in ratio_fields
+        },
         vertical_fields=(vertical[0], vertical[1]),
         horizontal_fields=(horizontal[0], horizontal[1]),
         max_area_factor=float(expansion["max_area_factor"]),
-        n_bound=_bound(n_schema, "n"),
+        n_bound=_bound(n_schema, n_field),
         n_default=int(n_schema.get("default", n_schema["minimum"])),
         prompt_field=prompt_field,
         prompt_max_length=int(prompt["max_length"]),
+        n_field=n_field,
+        watermark_field=str(extra["watermark"]["field"]),
+        watermark_enabled_field=str(extra["watermark"]["enabled"]),
+        callback_field=str(extra["callback"]["field"]),
+        external_task_id_field=str(extra["external_task_id"]["field"]),
         image_field=str(image["field"]),
         image_formats=tuple(str(f).lower() for f in image["formats"]),
         image_max_bytes=int(image["max_bytes"]),

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._constraints import resolve_ref
 from ._errors import SpecError
 from ._files import load_resolved_spec
+from ._references import resolve_ref
 
 
 @dataclass(frozen=True)

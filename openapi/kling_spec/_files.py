@@ -3,11 +3,17 @@
 The runtime reads the resolved spec as JSON, packaged beside this module in a wheel
 (or from the source tree in a checkout). Resolving it is the tooling's job
 (``kling_spec_tools``), which needs packages the runtime does not.
+
+``KLING_RESOLVED_SPEC``, when set, names another resolved spec (JSON, or YAML with
+the ``spec`` extra) that every default reader uses instead: the SDK, the CLI and
+the mock then follow a spec change before it is packaged, e.g.
+``KLING_RESOLVED_SPEC=specs/kling-image-expansion.json kling-expand demo``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,14 +25,26 @@ RESOLVED_JSON_NAME = f"{RESOLVED_NAME}.json"
 RESOLVED_YAML_NAME = f"{RESOLVED_NAME}.yaml"
 # In a checkout the resolved files sit in the folder above the package.
 _SOURCE_TREE = Path(__file__).resolve().parent.parent
+# Names a resolved spec to read instead of the packaged one.
+SPEC_ENV = "KLING_RESOLVED_SPEC"
 
 
 def resolved_spec_path(suffix: str = ".json") -> Path:
-    """The resolved spec this package reads: packaged in a wheel, else the source tree's.
+    """The resolved spec this package reads: ``$KLING_RESOLVED_SPEC``, else the packaged one.
+
+    The packaged one is beside this module in a wheel, else in the source tree.
+    With the variable set, ``suffix`` picks that file's sibling of that suffix.
 
     >>> resolved_spec_path().name
     'kling-image-expansion.json'
     """
+    chosen = os.environ.get(SPEC_ENV)
+    if chosen:
+        path = Path(chosen)
+        path = path if path.suffix == suffix or suffix == ".json" else path.with_suffix(suffix)
+        if not path.is_file():
+            raise SpecError(f"{SPEC_ENV} names {path}, which is not a file")
+        return path
     name = RESOLVED_NAME + suffix
     packaged = resources.files(__package__).joinpath(name)
     if packaged.is_file():

@@ -16,15 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._constraints import CREATE_PATH, resolve_ref
 from ._errors import SpecError
 from ._files import load_resolved_spec
+from ._paths import CREATE_PATH
+from ._references import EXTERNAL_ID as _EXTERNAL_ID
+from ._references import PAGE_NUM as _PAGE_NUM
+from ._references import PAGE_SIZE as _PAGE_SIZE
+from ._references import resolve_ref
 
-# The roles the SDK and the mock give the list operation's query parameters, by
-# the name the spec gives each; the bounds and defaults come from the spec.
-_PAGE_NUM = "pageNum"
-_PAGE_SIZE = "pageSize"
-_EXTERNAL_ID = "external_task_id"
+# The roles the SDK and the mock give the list operation's query parameters are
+# named in ._references (which checks them); the bounds and defaults come from the spec.
 
 
 @dataclass(frozen=True)

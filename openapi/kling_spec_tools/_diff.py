@@ -10,12 +10,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kling_spec import resolve_ref
+from kling_spec._references import follow_ref
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # Bounds that, when they grow, admit more (loosen) and when they shrink refuse more.
 _UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems")
 _LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems")
+
+
+def _resolve(spec: Mapping[str, Any], node: Any) -> Mapping[str, Any]:
+    """What ``node`` refers to; ``{}`` for a dangling reference, so a broken spec still diffs."""
+    found = follow_ref(spec, node)
+    return found if isinstance(found, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,10 @@ class SpecChange:
 def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[SpecChange]:
     """Every operation, field and bound that differs between ``old`` and ``new``."""
     changes: list[SpecChange] = []
+    old_servers, new_servers = _server_urls(old), _server_urls(new)
+    if old_servers != new_servers:
+        # Clients built from the old copy still call the old host.
+        changes.append(SpecChange("servers", f"{old_servers} -> {new_servers}", True))
     old_ops, new_ops = dict(_operations(old)), dict(_operations(new))
     for op in sorted(old_ops.keys() - new_ops.keys()):
         changes.append(SpecChange(op, "operation removed", True))
@@ -48,6 +58,11 @@ def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[SpecChang
     return changes
 
 
+def _server_urls(spec: Mapping[str, Any]) -> list[Any]:
+    servers = spec.get("servers") or []
+    return [server.get("url") if isinstance(server, Mapping) else server for server in servers]
+
+
 def _operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for path, item in spec.get("paths", {}).items():
         for method in _METHODS:
@@ -58,18 +73,16 @@ def _operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any
 def _fields(spec: Mapping[str, Any], op: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Flatten an operation into ``request.x.y`` / ``response 200.x`` / ``param q`` fields."""
     for param in op.get("parameters", []):
-        param = resolve_ref(spec, param)
+        param = _resolve(spec, param)
         facts = _facts(spec, param.get("schema", {}), param.get("required", False), "request")
         yield f"{param.get('in', '?')} parameter {param.get('name')}", facts
     body = op.get("requestBody")
     if body:
-        schema = (
-            resolve_ref(spec, body).get("content", {}).get("application/json", {}).get("schema")
-        )
+        schema = _resolve(spec, body).get("content", {}).get("application/json", {}).get("schema")
         if schema:
             yield from _schema_fields(spec, schema, "request body", True, "request", set())
     for status, response in op.get("responses", {}).items():
-        response = resolve_ref(spec, response)
+        response = _resolve(spec, response)
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         if schema:
             yield from _schema_fields(spec, schema, f"response {status}", True, "response", set())
@@ -89,7 +102,7 @@ def _schema_fields(
     if ref in seen:
         return
     seen = seen | {ref} if ref else seen
-    schema = resolve_ref(spec, schema)
+    schema = _resolve(spec, schema)
     yield name, _facts(spec, schema, required, side)
     required_names = set(schema.get("required", []))
     for child, child_schema in schema.get("properties", {}).items():
@@ -108,7 +121,7 @@ def _schema_fields(
 def _facts(
     spec: Mapping[str, Any], schema: Mapping[str, Any], required: bool, side: str
 ) -> dict[str, Any]:
-    schema = resolve_ref(spec, schema)
+    schema = _resolve(spec, schema)
     facts: dict[str, Any] = {"side": side, "required": bool(required)}
     for key in ("type", "format", "enum", "default", *_UPPER_BOUNDS, *_LOWER_BOUNDS):
         if key in schema:

@@ -25,12 +25,21 @@ from typing import Any
 
 from kling_spec import SpecError
 
+from ._check import Unmatched
+
 COMPONENT_MARK = "x-kling-component"
 OPEN_ENUM_MARK = "x-kling-open-enum"
 
 
-def apply_overlay(document: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy of ``document`` with every action of ``overlay`` applied, in order."""
+def apply_overlay(
+    document: dict[str, Any], overlay: dict[str, Any], *, unmatched: list[Unmatched] | None = None
+) -> dict[str, Any]:
+    """Return a copy of ``document`` with every action of ``overlay`` applied, in order.
+
+    An action whose target selects nothing fails the whole call, unless ``unmatched``
+    is given: then each such action is skipped and recorded there, with the first
+    step of its target that found nothing, so every broken target can be reported.
+    """
     # jsonpath-ng comes with the tooling's extra; its parser alone takes a tenth of a
     # second to import, so only resolving pays for it.
     from jsonpath_ng.ext.parser import parse as parse_jsonpath
@@ -46,7 +55,12 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any]) -> dict[str
         if not matches:
             # A target that selects nothing usually means upstream moved the node;
             # failing here is what keeps an overlay addition from vanishing silently.
-            raise SpecError(f"overlay action {number}: target {target!r} selects nothing")
+            if unmatched is None:
+                raise SpecError(f"overlay action {number}: target {target!r} selects nothing")
+            unmatched.append(
+                Unmatched(number, target, _first_missing(parse_jsonpath(target), result))
+            )
+            continue
         if action.get("remove") is True:
             for match in reversed(matches):
                 _remove(match)
@@ -56,6 +70,16 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any]) -> dict[str
         else:
             raise SpecError(f"overlay action {number} has neither 'update' nor 'remove: true'")
     return result
+
+
+def _first_missing(expression: Any, document: Any) -> str:
+    """The step of a JSONPath expression after which it selects nothing."""
+    from jsonpath_ng import Child
+
+    while isinstance(expression, Child) and not expression.left.find(document):
+        expression = expression.left
+    step = expression.right if isinstance(expression, Child) else expression
+    return str(step)
 
 
 def _remove(match: Any) -> None:

@@ -1,4 +1,5 @@
 import copy
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,3 +30,12 @@ def make_upstream(upstream_spec: dict[str, Any]) -> Callable[..., dict[str, Any]
         return copy.deepcopy(upstream_spec)
 
     return make
+
+
+@pytest.fixture
+def spec_folder(tmp_path: Path) -> Path:
+    """A spec folder outside the checkout: the vendored upstream copy and the overlay."""
+    root = tmp_path / "openapi"
+    shutil.copytree(CHECKOUT.upstream.parent, root / "upstream")
+    shutil.copy(CHECKOUT.overlay, root / "overlay.yaml")
+    return root

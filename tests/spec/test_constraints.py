@@ -105,3 +105,17 @@ def test_the_area_check_agrees_with_exact_arithmetic_everywhere(ratios) -> None:
     exact = C.area_factor_of(ratios) <= as_written(C.max_area_factor)
     # Then the quick check decides as exact arithmetic on the written numbers does
     assert C.area_ok(ratios) is exact
+
+
+def test_every_request_field_name_comes_from_the_constraints(spec) -> None:
+    extra = request_schema_of(spec)["x-kling-constraints"]
+
+    c = ExpandConstraints.from_spec(spec)
+
+    assert c.image_field == extra["image"]["field"]
+    assert c.prompt_field == extra["prompt"]["field"]
+    assert c.n_field == extra["n"]["field"]
+    assert c.watermark_field == extra["watermark"]["field"]
+    assert c.watermark_enabled_field == extra["watermark"]["enabled"]
+    assert c.callback_field == extra["callback"]["field"]
+    assert c.external_task_id_field == extra["external_task_id"]["field"]

@@ -71,3 +71,14 @@ def test_a_new_response_enum_value_breaks_readers(make_upstream) -> None:
     assert verdicts(old, new) == {
         "response 200.data.task_status: enum added ['queued'] removed []": True
     }
+
+
+def test_a_moved_server_is_reported_as_breaking(make_upstream) -> None:
+    old, new = make_upstream(), make_upstream()
+    new["servers"] = [{"url": "https://api.example.test"}]
+
+    [change] = diff_specs(old, new)
+
+    assert change.where == "servers"
+    assert "https://api.example.test" in change.what
+    assert change.breaking

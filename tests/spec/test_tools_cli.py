@@ -1,6 +1,5 @@
 """``kling-spec`` works on the spec folder it is given, and fails in one line."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +9,6 @@ import pytest
 from kling_spec_tools._cli import main
 
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2] / "openapi"
-
-
-@pytest.fixture
-def spec_folder(tmp_path: Path) -> Path:
-    """A spec folder outside the checkout: the vendored upstream copy and the overlay."""
-    root = tmp_path / "specs"
-    shutil.copytree(CHECKOUT_ROOT / "upstream", root / "upstream")
-    shutil.copy(CHECKOUT_ROOT / "overlay.yaml", root / "overlay.yaml")
-    return root
 
 
 def kling_spec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -79,3 +69,14 @@ def test_help_and_version_name_the_command(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.strip()
+
+
+def test_help_documents_the_exit_statuses_and_the_update_flags(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "Exit status: 0 done; 1 refused" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["update", "--help"])
+    out = capsys.readouterr().out
+    assert "--accept-breaking" in out and "ACCEPT=1" in out
+    assert "--json" in out
