@@ -42,11 +42,6 @@ from ._models import SavedImage, Task
 from ._polling import check_wait
 
 
-def account_fingerprint(api_key: str) -> str:
-    """A short hash naming the account a key belongs to; the key cannot be read back."""
-    return hashlib.sha256(b"kling-expand account\0" + api_key.encode()).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class BatchEngine:
     """The async client's parts a batch runs on, lent to it explicitly.

@@ -17,7 +17,6 @@ import asyncio
 import builtins
 import dataclasses
 import os
-import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -34,7 +33,6 @@ from ._batch import (
     BatchItem,
     BatchOptions,
     BatchOutcome,
-    account_fingerprint,
     expand_many,
 )
 from ._checks import build_create_request
@@ -50,16 +48,15 @@ from ._core import (
 )
 from ._downloads import download_image, save_images
 from ._exceptions import ConfigurationError, InputValidationError, make_status_error
+from ._gateway import API_KEY_ENV as API_KEY_ENV  # named here for code that sets them
+from ._gateway import BASE_URL_ENV as BASE_URL_ENV
+from ._gateway import GatewayName, resolve_gateway
 from ._images import ImageInput, PreparedImage, prepare_image
 from ._models import ResultImage, SavedImage, Task
 from ._polling import PollPolicy, check_wait, wait_for
 from ._ratios import Anchor, Ratios, ratios_for_aspect
 from ._retry import Clock, RetryPolicy, SystemClock, default_rand
 from ._transport import AsyncDriver, AsyncHTTP, SyncDriver, ThreadedHTTP
-
-API_KEY_ENV = "COMETAPI_KEY"
-BASE_URL_ENV = "KLING_BASE_URL"
-_KEY_SHAPE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -120,11 +117,16 @@ class SaveOptions(TypedDict, total=False):
 class ClientConfig(TypedDict, total=False):
     """How a client is set up (every key optional); both clients take the same ones.
 
-    ``api_key`` defaults to ``COMETAPI_KEY``. ``base_url`` defaults to the base URL of
-    the ``http_client`` passed in, if it has one, then ``KLING_BASE_URL``, then the
-    spec's server; a ``base_url`` given explicitly wins over the ``http_client``'s.
-    ``timeout`` (s, or an ``httpx.Timeout``) bounds each
-    request; ``max_retries`` or a whole ``retry_policy`` set retries;
+    ``api_key`` (CometAPI's) defaults to ``COMETAPI_KEY``; ``access_key`` and
+    ``secret_key`` (Kling's own, which make the client talk to Kling directly with
+    short-lived JWTs) default to ``KLING_ACCESS_KEY`` and ``KLING_SECRET_KEY``;
+    ``gateway`` (``"cometapi"`` or ``"kling"``) chooses when the environment holds
+    both (CometAPI's key wins otherwise); see ``_gateway.py``. ``base_url``
+    defaults to the base URL of the ``http_client`` passed in, if it has one, then
+    ``KLING_BASE_URL``, then the gateway's own (the spec's server, or Kling's); a
+    ``base_url`` given explicitly wins over the ``http_client``'s. ``timeout`` (s,
+    or an ``httpx.Timeout``) bounds each request; ``max_retries`` or a whole
+    ``retry_policy`` set retries;
     ``poll_policy`` sets how ``wait`` polls. ``spec`` or ``constraints`` replace
     the shipped resolved spec's limits. ``external_id_lookup`` is ``"list"`` (the
     list operation's ``external_task_id`` filter, the default) or ``"path"``
@@ -134,6 +136,9 @@ class ClientConfig(TypedDict, total=False):
     """
 
     api_key: str
+    access_key: str
+    secret_key: str
+    gateway: GatewayName
     base_url: str
     timeout: float | httpx.Timeout
     max_retries: int
@@ -160,37 +165,6 @@ def _list_defaults(spec: Mapping[str, Any]) -> tuple[int, int]:
     return query.page_size.default, query.page_num.maximum
 
 
-def _base_url_of(
-    given: str | None,
-    http_client: httpx.Client | httpx.AsyncClient | None,
-    spec: Mapping[str, Any],
-) -> str:
-    """The API's base URL: ``base_url=``, else the custom httpx client's, else the environment's.
-
-    An explicit ``base_url=`` wins over the httpx client's own (requests are sent
-    to absolute URLs under it), so a client made with some default base URL can
-    still be pointed elsewhere.
-    """
-    own = str(http_client.base_url).rstrip("/") if http_client is not None else ""
-    return (given or own or os.environ.get(BASE_URL_ENV) or default_base_url(spec)).rstrip("/")
-
-
-def _resolve_key(
-    api_key: str | None, http_client: httpx.Client | httpx.AsyncClient | None = None
-) -> str:
-    """The key to send; empty when none is given and ``http_client`` authenticates itself."""
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-    if not key and http_client is not None and "Authorization" in http_client.headers:
-        return ""  # the client's own Authorization header is sent as it is
-    if not key:
-        raise ConfigurationError(f"no API key: pass api_key= or set {API_KEY_ENV}")
-    if not _KEY_SHAPE.fullmatch(key):
-        # Said without the key: a key with spaces or control characters would be
-        # echoed back by the HTTP layer in its error message.
-        raise ConfigurationError("the API key contains spaces or control characters")
-    return key
-
-
 _WAIT_KEYS = frozenset(WaitParams.__annotations__)
 
 R = TypeVar("R")
@@ -212,9 +186,18 @@ class _BaseClient:
         timeout = config.get("timeout", 60.0)
         retry_policy = config.get("retry_policy")
         resolved_spec = spec if spec is not None else load_resolved_spec()
-        url = _base_url_of(config.get("base_url"), http_client, resolved_spec)
-        if not url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"base URL {url!r} is not an http(s) URL")
+        clock = config.get("clock") or SystemClock()
+        gateway = resolve_gateway(
+            clock=clock,
+            spec_base_url=default_base_url(resolved_spec),
+            gateway=config.get("gateway"),
+            api_key=config.get("api_key"),
+            access_key=config.get("access_key"),
+            secret_key=config.get("secret_key"),
+            base_url=config.get("base_url"),
+            own_base_url=str(http_client.base_url).rstrip("/") if http_client else "",
+            authenticates_itself=http_client is not None and "Authorization" in http_client.headers,
+        )
         if external_id_lookup not in ("list", "path"):
             raise ConfigurationError("external_id_lookup must be 'list' or 'path'")
         retry = retry_policy or RetryPolicy()
@@ -225,14 +208,13 @@ class _BaseClient:
         }
         page_size, max_page = _list_defaults(resolved_spec)
         self._settings = Settings(
-            api_key=_resolve_key(config.get("api_key"), http_client),
-            base_url=url,
+            gateway=gateway,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             retry=dataclasses.replace(retry, max_retries=config["max_retries"])
             if retry_policy is None and config.get("max_retries") is not None
             else retry,
             poll=config.get("poll_policy") or PollPolicy(),
-            clock=config.get("clock") or SystemClock(),
+            clock=clock,
             rand=config.get("rand") or default_rand,
             constraints=config.get("constraints") or ExpandConstraints.from_spec(spec),
             lookup=external_id_lookup,
@@ -250,7 +232,8 @@ class _BaseClient:
         return self._settings.constraints
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._settings.base_url!r}, api_key='***')"
+        credentials = self._settings.gateway.credentials_repr
+        return f"{type(self).__name__}(base_url={self._settings.base_url!r}, {credentials})"
 
     def _copy_with(self, **changes: Any) -> Self:
         clone = object.__new__(type(self))
@@ -364,7 +347,7 @@ class _BaseClient:
             raise make_status_error(
                 HTTPStatus.NOT_FOUND,
                 {"message": f"no task with external_task_id {external_task_id!r}"},
-                redact=(settings.api_key,),
+                redact=settings.secrets,
             )
         return task
 
@@ -650,7 +633,7 @@ class AsyncKlingExpand(_BaseClient):
             download=self.download,
             submit=submit,
             new_external_id=self._settings.new_external_id,
-            account=account_fingerprint(self._settings.api_key),
+            account=self._settings.gateway.account,
         )
 
     async def aclose(self) -> None:

@@ -41,6 +41,7 @@ from ._exceptions import (
     NotFoundError,
     make_status_error,
 )
+from ._gateway import Gateway
 from ._models import Task
 from ._retry import (
     Clock,
@@ -117,8 +118,7 @@ Plan = Generator[Effect, Any, T]
 class Settings:
     """Everything a plan needs to know, resolved once per client (and per call options)."""
 
-    api_key: str = field(repr=False)
-    base_url: str
+    gateway: Gateway  # the service, its paths and credential (``_gateway.py``)
     timeout: httpx.Timeout
     retry: RetryPolicy
     poll: PollPolicy
@@ -132,6 +132,15 @@ class Settings:
     download_max_bytes: int = 64 * 1024 * 1024
     call_timeout: httpx.Timeout | None = None
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return self.gateway.base_url
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no error or log line may show: the key(s) and the current token."""
+        return self.gateway.secrets
 
     def with_call_options(
         self,
@@ -170,7 +179,7 @@ def error_of(answer: Exchange | Fetched, settings: Settings) -> APIStatusError:
         answer.status_code,
         answer.content,
         retry_after=retry_after,
-        redact=(settings.api_key,),
+        redact=settings.secrets,
     )
 
 

@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ._exceptions import (
     APIConnectionError,
@@ -39,11 +39,22 @@ class Clock(Protocol):
     async def asleep(self, seconds: float) -> None: ...
 
 
+@runtime_checkable
+class WallClock(Protocol):
+    """A clock that also tells Unix seconds (Kling's tokens are timed on it)."""
+
+    def now(self) -> float: ...
+
+
 class SystemClock:
     """The real clock: :func:`time.monotonic`, :func:`time.sleep`, :func:`asyncio.sleep`."""
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def now(self) -> float:
+        """Unix seconds (:func:`time.time`), which Kling's tokens carry."""
+        return time.time()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
