@@ -18,12 +18,13 @@ from PIL import Image, ImageChops
 
 from kling_expand import InputValidationError
 
+from ..gateways import GATEWAYS, example_budget, gateway_path
 from ..oracle import SpecBounds
 from ..schemathesis_checks import names_any
 from ..sdk_calls import sdk_sides, side_fields
 from ..spec_variants import PROMPT_SHORTENED, RATIOS_WIDENED, SPEC_CHANGES
 from ..strategies import baseline_case, valid_request_cases
-from .conftest import on_each_spec_copy, sdk_for
+from .conftest import on_each_spec_copy, raw_client, sdk_for
 from .mocking import last_seq
 
 # Rendering makes this the costliest property, so it runs on the spec copies that
@@ -35,13 +36,14 @@ UNSEEN_BY_RESULTS = {PROMPT_SHORTENED, RATIOS_WIDENED}
 
 @on_each_spec_copy(change for change in SPEC_CHANGES if change not in UNSEEN_BY_RESULTS)
 def test_a_succeeded_task_has_n_images_that_keep_the_original(
-    change, kind, make_spec, make_mock
+    change, kind, gateway, make_spec, make_mock
 ) -> None:
     spec = make_spec(change)
     bounds = SpecBounds.read(spec)
     mock = make_mock(spec)
-    sdk = sdk_for(kind, mock, spec)
+    sdk = sdk_for(kind, mock, spec, gateway)
 
+    @example_budget(gateway)
     @given(case=valid_request_cases(bounds), data=st.data())
     def keeps_the_original(case, data) -> None:
         # Given an accepted request with a real image, expanded through the SDK
@@ -82,17 +84,20 @@ def mock_bytes(mock, url: str) -> bytes:
     return answer.content
 
 
-def test_every_required_field_is_named_when_missing(oracle, spec_variant, make_mock) -> None:
+@pytest.mark.parametrize("gateway", GATEWAYS)
+def test_every_required_field_is_named_when_missing(
+    gateway, oracle, spec_variant, make_mock
+) -> None:
     bounds = oracle.bounds
     mock = make_mock(spec_variant)
     base = baseline_case(bounds)
-    with mock.client() as http:
+    with raw_client(mock, gateway) as http:
         for name in bounds.required:
             # Given an accepted body without one required field
             body = base.without(name).body()
 
-            # Then the mock refuses it as an invalid value, naming the field
-            answer = http.post(bounds.create_path, json=body)
+            # Then the mock refuses it as an invalid value, naming the field, on either gateway
+            answer = http.post(gateway_path(bounds.create_path, gateway), json=body)
             envelope = answer.json()
             assert (answer.status_code, envelope["code"]) == (400, 1201), name
             assert names_any(envelope["message"], [name]), envelope

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from ._exceptions import ConfigurationError
 from ._retry import Clock, WallClock
@@ -69,8 +69,9 @@ def unix_time_on(clock: Clock) -> Callable[[], float]:
     them itself; any other is anchored to the wall clock once and moves as its
     ``monotonic()`` moves, so a test's fake clock ages tokens as it advances.
     """
-    if isinstance(clock, WallClock):
-        return clock.now
+    now = getattr(clock, "now", None)
+    if callable(now):  # a clock's ``now`` may also be a plain attribute: only a method counts
+        return cast(WallClock, clock).now
     wall, start = time.time(), clock.monotonic()
     return lambda: wall + (clock.monotonic() - start)
 

@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from ._exceptions import (
     APIConnectionError,
@@ -39,7 +39,6 @@ class Clock(Protocol):
     async def asleep(self, seconds: float) -> None: ...
 
 
-@runtime_checkable
 class WallClock(Protocol):
     """A clock that also tells Unix seconds (Kling's tokens are timed on it)."""
 
