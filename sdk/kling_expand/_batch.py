@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Required, TypedDict, Unpack
 
-from PIL import Image
-
 from kling_spec import ExpandConstraints
 
 from ._downloads import saved_file
@@ -37,7 +35,7 @@ from ._exceptions import (
     PolicyError,
     TaskFailedError,
 )
-from ._images import ImageInput, file_of, url_of
+from ._images import ImageInput, file_of, is_pil_image, url_of
 from ._models import SavedImage, Task
 from ._polling import check_wait
 
@@ -106,7 +104,7 @@ def _source_of(image: ImageInput) -> str:
     """What names ``image`` in a key, however it was spelled (see :class:`BatchItem`)."""
     if isinstance(image, bytes | bytearray | memoryview):
         return "sha256:" + hashlib.sha256(image).hexdigest()
-    if isinstance(image, Image.Image):
+    if is_pil_image(image):
         pixels = hashlib.sha256(f"{image.mode} {image.width}x{image.height} ".encode())
         pixels.update(image.tobytes())
         return "pixels-sha256:" + pixels.hexdigest()
@@ -140,7 +138,11 @@ def _scope_of(image: ImageInput, engine: BatchEngine) -> str:
 def _content_of(image: ImageInput, max_bytes: int) -> str:
     """The content digest of a file (at most ``max_bytes`` + 1 of it), else its source."""
     source = _source_of(image)
-    path = None if isinstance(image, bytes | bytearray | memoryview | Image.Image) else Path(source)
+    path = (
+        None
+        if isinstance(image, bytes | bytearray | memoryview) or is_pil_image(image)
+        else Path(source)
+    )
     if path is None or not path.is_absolute() or not path.is_file():
         return source
     digest = hashlib.sha256()

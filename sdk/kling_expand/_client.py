@@ -21,11 +21,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
 
 import httpx
 
-from kling_expand_api.models import ExpandImageRequest
 from kling_spec import ExpandConstraints, ListQuery, load_resolved_spec
 
 from ._batch import (
@@ -166,6 +165,9 @@ def _list_defaults(spec: Mapping[str, Any]) -> tuple[int, int]:
 
 
 _WAIT_KEYS = frozenset(WaitParams.__annotations__)
+
+if TYPE_CHECKING:
+    from kling_expand_api.models import ExpandImageRequest
 
 R = TypeVar("R")
 

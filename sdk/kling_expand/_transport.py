@@ -21,12 +21,9 @@ import asyncio
 import contextlib
 from collections.abc import Iterator, Mapping
 from http import HTTPStatus
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
-
-from kling_expand_api.client import Client
-from kling_expand_api.types import Response
 
 from ._core import Call, Exchange, Fetch, Fetched, Plan, Settings, Sleep
 from ._exceptions import (
@@ -36,6 +33,9 @@ from ._exceptions import (
     make_status_error,
     redact,
 )
+
+if TYPE_CHECKING:
+    from kling_expand_api.types import Response
 
 T = TypeVar("T")
 
@@ -353,6 +353,8 @@ class SyncDriver:
         return self._call(effect) if self._requests.renewed_after(exchange) else exchange
 
     def _call(self, effect: Call) -> Exchange:
+        from kling_expand_api.client import Client
+
         sender = _SyncSender(self._requests, self.http, effect)
         # The generated functions only call ``request`` on their httpx client.
         generated = Client(base_url=self.settings.base_url).set_httpx_client(
@@ -402,6 +404,8 @@ class AsyncDriver:
         return await self._call(effect) if self._requests.renewed_after(exchange) else exchange
 
     async def _call(self, effect: Call) -> Exchange:
+        from kling_expand_api.client import Client
+
         sender = _AsyncSender(self._requests, self.http, effect)
         generated = Client(base_url=self.settings.base_url).set_async_httpx_client(
             cast(httpx.AsyncClient, sender)
