@@ -52,6 +52,7 @@ from rich.progress import (
 
 from ._batch import BatchEvent, BatchItem, BatchOutcome
 from ._client import KlingExpand
+from ._engine import CreateArgs, choose_ratios
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -65,7 +66,7 @@ from ._exceptions import (
 from ._gateway import ACCESS_KEY_ENV, API_KEY_ENV, GATEWAYS, SECRET_KEY_ENV
 from ._images import prepare_image
 from ._models import Task
-from ._ratios import ANCHORS, Ratios, ratios_for_aspect
+from ._ratios import ANCHORS, Ratios
 from ._sheet import compose_before_after
 from ._version import installed_version
 
@@ -294,20 +295,24 @@ def _task_json(task: Task) -> dict[str, Any]:
     return task.record.to_dict()
 
 
-def _ratios_for(image: str, args: argparse.Namespace, client: KlingExpand) -> Ratios:
-    sides = {s: getattr(args, s) for s in ("up", "down", "left", "right")}
-    given = [any(v is not None for v in sides.values()), args.all is not None, bool(args.aspect)]
-    if sum(given) != 1:
+def _create_args(args: argparse.Namespace) -> CreateArgs:
+    """The ratio options as the SDK takes them (``--all R`` is four equal sides); the SDK
+    chooses the ratios from them, with its own rules and errors."""
+    given = {side: getattr(args, side) for side in ("up", "down", "left", "right")}
+    sides = {side: value for side, value in given.items() if value is not None}
+    ways = [bool(sides), args.all is not None, bool(args.aspect)]
+    if sum(ways) != 1:
         raise InputValidationError(
             [("ratios", "give exactly one of --up/--down/--left/--right, --all or --aspect")]
         )
-    if args.all is not None:
-        return Ratios.all(args.all)
-    if args.aspect:
-        return ratios_for_aspect(
-            image, args.aspect, anchor=args.anchor, constraints=client.constraints
-        )
-    return Ratios(**{side: value or 0.0 for side, value in sides.items()})
+    ratios = Ratios.all(args.all) if args.all is not None else None
+    return CreateArgs(**sides, ratios=ratios, aspect=args.aspect or None, anchor=args.anchor)
+
+
+def _ratios_for(image: str, args: argparse.Namespace, client: KlingExpand) -> Ratios:
+    info = prepare_image(image, client.constraints).info if args.aspect else None
+    size = None if info is None else (info.width, info.height)
+    return choose_ratios(_create_args(args), size, client.constraints)
 
 
 def _params(args: argparse.Namespace, ratios: Ratios) -> dict[str, Any]:
