@@ -15,7 +15,6 @@ sent again. A task that failed is reported, not resubmitted.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -288,6 +287,8 @@ async def expand_many(
     log = Journal(Path(journal) if journal is not None else directory / "journal.jsonl")
     for item, key in zip(batch, keys, strict=True):
         log.adopt(key, item.legacy_identity())
+    import asyncio  # loaded already: this runs in an event loop
+
     gate = asyncio.Semaphore(concurrency)
     runner = _ItemRunner(engine, log, directory, on_event or (lambda event: None), wait)
 

@@ -14,7 +14,6 @@ KlingExpand(base_url='https://api.cometapi.com', api_key='***')
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import copy
 import os
@@ -453,6 +452,8 @@ class KlingExpand(_BaseClient[SyncDriver]):
         auth and proxies, or a ``transport`` that serves only blocking requests),
         or through an async connection of its own to the same place otherwise.
         """
+        import asyncio  # only a batch of the blocking client needs a loop of its own
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:

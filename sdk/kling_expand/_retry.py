@@ -12,7 +12,6 @@ True
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import random
 import time
@@ -59,6 +58,8 @@ class SystemClock:
         time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # loaded already: this runs in an event loop
+
         await asyncio.sleep(seconds)
 
 

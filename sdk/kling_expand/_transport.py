@@ -17,7 +17,6 @@ a typed error.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator, Mapping
 from http import HTTPStatus
@@ -283,9 +282,13 @@ class ThreadedHTTP(AsyncHTTP):
         self._sync_client = client
 
     async def send(self, request: httpx.Request) -> httpx.Response:
+        import asyncio  # loaded already: this runs in an event loop
+
         return await asyncio.to_thread(self._sync_client.send, request)
 
     async def read_bounded(self, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+        import asyncio
+
         return await asyncio.to_thread(_read_bounded, self._sync_client, request, body)
 
     async def aclose(self) -> None:
