@@ -16,24 +16,45 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import jwt
 
 from kling_expand import AsyncKlingExpand, KlingExpand
+from kling_spec import CREATE_PATH
+
+from .gateways import COMETAPI, gateway_path
 
 SYNC, ASYNC = "sync", "async"
 
 
 @dataclass
 class SdkCaller:
-    """One way to reach the SDK: ``kind`` is ``sync`` or ``async``; ``config`` its settings."""
+    """One way to reach the SDK: ``kind`` is ``sync`` or ``async``; ``config`` its settings
+    (the keys in it choose the ``gateway``, which names the paths it calls)."""
 
     kind: str
     config: dict[str, Any]
     sync_http: Callable[[], httpx.Client] | None = field(default=None, repr=False)
     async_http: Callable[[], httpx.AsyncClient] | None = field(default=None, repr=False)
+    gateway: str = COMETAPI
 
     @property
-    def api_key(self) -> str:
-        return str(self.config["api_key"])
+    def create_path(self) -> str:
+        """The create (and list) path on this caller's gateway."""
+        return gateway_path(CREATE_PATH, self.gateway)
+
+    def authenticated(self, authorization: str | None) -> bool:
+        """Whether ``authorization`` is what this caller's keys say: CometAPI's key as
+        sent, or a valid HS256 JWT of Kling's access key signed with its secret key."""
+        if self.gateway == COMETAPI:
+            return authorization == f"Bearer {self.config['api_key']}"
+        token = (authorization or "").removeprefix("Bearer ")
+        claims = jwt.decode(
+            token,
+            self.config["secret_key"],
+            algorithms=["HS256"],
+            options={"require": ["iss", "exp", "nbf"], "verify_exp": False, "verify_nbf": False},
+        )
+        return bool(claims["iss"] == self.config["access_key"])
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """``client.<method>(*args, **kwargs)`` on a fresh client of this kind, awaited if async."""

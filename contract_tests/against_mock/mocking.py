@@ -20,6 +20,10 @@ class MockDrivenClock:
     def monotonic(self) -> float:
         return self.mock.clock.now()
 
+    def now(self) -> float:
+        """Unix seconds on the mock's clock, which the SDK times Kling's tokens on."""
+        return self.mock.clock.now()
+
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.mock.advance(seconds)

@@ -18,12 +18,13 @@ from PIL import Image, ImageChops
 
 from kling_expand import InputValidationError
 
+from ..gateways import GATEWAYS, example_budget, gateway_path
 from ..oracle import SpecBounds
 from ..schemathesis_checks import names_any
 from ..sdk_calls import sdk_sides, side_fields
 from ..spec_variants import PROMPT_SHORTENED, RATIOS_WIDENED, SPEC_CHANGES
 from ..strategies import baseline_case, valid_request_cases
-from .conftest import on_each_spec_copy, sdk_for
+from .conftest import on_each_spec_copy, raw_client, sdk_for
 from .mocking import last_seq
 
 # Rendering makes this the costliest property, so it runs on the spec copies that
@@ -35,13 +36,14 @@ UNSEEN_BY_RESULTS = {PROMPT_SHORTENED, RATIOS_WIDENED}
 
 @on_each_spec_copy(change for change in SPEC_CHANGES if change not in UNSEEN_BY_RESULTS)
 def test_a_succeeded_task_has_n_images_that_keep_the_original(
-    change, kind, make_spec, make_mock
+    change, kind, gateway, make_spec, make_mock
 ) -> None:
     spec = make_spec(change)
     bounds = SpecBounds.read(spec)
     mock = make_mock(spec)
-    sdk = sdk_for(kind, mock, spec)
+    sdk = sdk_for(kind, mock, spec, gateway)
 
+    @example_budget(gateway)
     @given(case=valid_request_cases(bounds), data=st.data())
     def keeps_the_original(case, data) -> None:
         # Given an accepted request with a real image, expanded through the SDK
@@ -82,17 +84,20 @@ def mock_bytes(mock, url: str) -> bytes:
     return answer.content
 
 
-def test_every_required_field_is_named_when_missing(oracle, spec_variant, make_mock) -> None:
+@pytest.mark.parametrize("gateway", GATEWAYS)
+def test_every_required_field_is_named_when_missing(
+    gateway, oracle, spec_variant, make_mock
+) -> None:
     bounds = oracle.bounds
     mock = make_mock(spec_variant)
     base = baseline_case(bounds)
-    with mock.client() as http:
+    with raw_client(mock, gateway) as http:
         for name in bounds.required:
             # Given an accepted body without one required field
             body = base.without(name).body()
 
-            # Then the mock refuses it as an invalid value, naming the field
-            answer = http.post(bounds.create_path, json=body)
+            # Then the mock refuses it as an invalid value, naming the field, on either gateway
+            answer = http.post(gateway_path(bounds.create_path, gateway), json=body)
             envelope = answer.json()
             assert (answer.status_code, envelope["code"]) == (400, 1201), name
             assert names_any(envelope["message"], [name]), envelope
@@ -124,13 +129,7 @@ def sdk_on_variant(oracle, spec_variant, make_mock, make_sdk) -> SdkOnVariant:
 def test_the_sdk_refuses_a_required_field_without_a_value_before_sending(sdk_on_variant) -> None:
     bounds = sdk_on_variant.bounds
     base = baseline_case(bounds)
-    image, at_minimum = base.image_spec.encoded(), sdk_sides(base.fields, bounds)
-
-    # A ratio given as None (the others at their minimum): refused, naming its field
-    for side, name in side_fields(bounds).items():
-        error = sdk_on_variant.refused_before_sending(image, **{**at_minimum, side: None})
-        assert isinstance(error, InputValidationError), error
-        assert error.field == name
+    at_minimum = sdk_sides(base.fields, bounds)
 
     # The image is positional and required by the signature, so it cannot be left
     # out; what a caller can send without one is an empty image: refused, naming it
@@ -144,15 +143,19 @@ def test_the_sdk_refuses_a_required_field_without_a_value_before_sending(sdk_on_
     assert names_any(str(error), [bounds.image_field])
 
 
+@pytest.mark.parametrize("spelt", ["left-out", "given-as-none"])
 def test_a_ratio_left_out_is_sent_as_no_expansion_where_the_spec_allows_it(
-    sdk_on_variant,
+    spelt, sdk_on_variant
 ) -> None:
-    # Given SDK calls that leave one ratio out each (the SDK means: no expansion there)
+    # Given SDK calls that leave one ratio out each, or give it as None, the keyword
+    # arguments' default (the SDK means: no expansion there)
     bounds, mock = sdk_on_variant.bounds, sdk_on_variant.mock
     base = baseline_case(bounds)
     image = base.image_spec.encoded()
     for side, name in side_fields(bounds).items():
         others = {s: v for s, v in sdk_sides(base.fields, bounds).items() if s != side}
+        if spelt == "given-as-none":
+            others[side] = None
         if bounds.ratio_min[name] <= 0 <= bounds.ratio_max[name]:
             # Then the body it sends carries every required field, this one as 0
             sdk_on_variant.sdk.call("submit", image, **others)

@@ -18,6 +18,7 @@ from hypothesis import given
 from kling_expand import InputValidationError, InvalidRequestError
 
 from ..falsify import expect_falsified
+from ..gateways import COMETAPI, example_budget, gateway_path
 from ..images import ImageSpec
 from ..oracle import SpecBounds, SpecOracle
 from ..sdk_calls import SYNC, SdkCaller, sdk_sides
@@ -29,7 +30,7 @@ from ..strategies import (
     pin_boundaries,
     request_cases,
 )
-from .conftest import on_each_spec_copy, sdk_for
+from .conftest import on_each_spec_copy, raw_client, sdk_for
 
 # Optional fields the SDK takes as a keyword argument of the same name and type.
 SDK_KEYWORDS = {"n": int, "callback_url": str, "external_task_id": str}
@@ -87,13 +88,15 @@ def sdk_refuses_before_sending(sdk: SdkCaller, mock, image, arguments) -> bool:
         return True
     except InvalidRequestError as refused:
         raise AssertionError(f"the SDK sent a request the mock refused: {refused}") from None
-    assert len(mock.journal) == 1
+    (sent,) = mock.journal
+    assert sent.path.split("?")[0] == sdk.create_path, "sent on another gateway's path"
     return False
 
 
-def mock_accepts(mock_http, bounds: SpecBounds, body) -> bool:
-    """Whether the mock accepts ``body`` (200/0); any other answer than 400/1201 fails."""
-    answer = mock_http.post(bounds.create_path, json=body)
+def mock_accepts(mock_http, bounds: SpecBounds, body, gateway: str = COMETAPI) -> bool:
+    """Whether the mock accepts ``body`` (200/0) on ``gateway``; any other answer than
+    400/1201 fails."""
+    answer = mock_http.post(gateway_path(bounds.create_path, gateway), json=body)
     envelope = answer.json()
     outcome = (answer.status_code, envelope["code"])
     assert outcome in {(200, 0), (400, 1201)}, envelope
@@ -114,7 +117,7 @@ def spec_sdk_and_mock_agree(oracle: SpecOracle, sdk: SdkCaller, mock, mock_http)
         # The mock, sent the body as is (on an empty account: external_task_id is
         # unique per account, beyond what one request shows)
         mock.reset()
-        assert mock_accepts(mock_http, bounds, body) == verdict.accepted, verdict
+        assert mock_accepts(mock_http, bounds, body, sdk.gateway) == verdict.accepted, verdict
 
         # The SDK, given the same request through its API, where it can say it
         request = sdk_request(case, bounds)
@@ -122,15 +125,17 @@ def spec_sdk_and_mock_agree(oracle: SpecOracle, sdk: SdkCaller, mock, mock_http)
             refused = sdk_refuses_before_sending(sdk, mock, *request)
             assert refused != verdict.accepted, verdict
 
-    return agree
+    return example_budget(sdk.gateway)(agree)
 
 
 @on_each_spec_copy(SPEC_CHANGES)
-def test_spec_sdk_and_mock_agree_on_any_request(change, kind, make_spec, make_mock) -> None:
+def test_spec_sdk_and_mock_agree_on_any_request(
+    change, kind, gateway, make_spec, make_mock
+) -> None:
     spec = make_spec(change)
     mock = make_mock(spec)
-    sdk = sdk_for(kind, mock, spec)
-    with mock.client() as mock_http:
+    sdk = sdk_for(kind, mock, spec, gateway)
+    with raw_client(mock, gateway) as mock_http:
         spec_sdk_and_mock_agree(SpecOracle(spec), sdk, mock, mock_http)()
 
 

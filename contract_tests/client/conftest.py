@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 import respx
 
+from ..gateways import GATEWAYS, credentials
 from ..images import ImageSpec
 from ..sdk_calls import ASYNC, SYNC, SdkCaller
 
@@ -20,17 +21,29 @@ def service() -> Iterator[respx.MockRouter]:
         yield router
 
 
-@pytest.fixture(params=[SYNC, ASYNC])
+ACCESS_KEY = "ak-contract-test-0001"
+SECRET_KEY = "sk-contract-test-secret-0001-of-32-bytes"
+
+
+@pytest.fixture(
+    params=[(kind, gateway) for gateway in GATEWAYS for kind in (SYNC, ASYNC)],
+    ids=lambda param: "-".join(param),
+)
 def sdk(request, clock) -> SdkCaller:
-    """The SDK, sync then async, pointed at the respx service, retrying on the recording clock."""
+    """The SDK, sync then async, on CometAPI's gateway then Kling's, pointed at the respx
+    service, retrying on the recording clock."""
+    kind, gateway = request.param
+    keys = credentials(
+        gateway, api_key="sk-contract-test-0001", access_key=ACCESS_KEY, secret_key=SECRET_KEY
+    )
     config: dict[str, Any] = {
-        "api_key": "sk-contract-test-0001",
+        **keys,
         "base_url": SERVICE_URL,
         "max_retries": MAX_RETRIES,
         "clock": clock,
         "rand": lambda: 0.0,
     }
-    return SdkCaller(request.param, config)
+    return SdkCaller(kind, config, gateway=gateway)
 
 
 @pytest.fixture

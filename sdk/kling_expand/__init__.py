@@ -15,7 +15,7 @@ Typical use, against the real service (``COMETAPI_KEY`` set)::
             print(saved.path)
 """
 
-from kling_expand_api.models import TaskStatus
+import typing as _typing
 
 from ._batch import BatchEvent, BatchItem, BatchOptions, BatchOutcome, Journal
 from ._client import (
@@ -123,8 +123,18 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> str:
-    """``__version__``, read from the installed distribution on first use."""
+if _typing.TYPE_CHECKING:
+    from kling_expand_api.models import TaskStatus
+
+
+def __getattr__(name: str) -> object:
+    """``__version__``, read from the installed distribution on first use, and
+    ``TaskStatus``, the generated enum, imported when first asked for."""
     if name == "__version__":
         return _installed_version()
+    if name == "TaskStatus":
+        from kling_expand_api.models import TaskStatus
+
+        globals()[name] = TaskStatus  # defined from now on, like any other name
+        return TaskStatus
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

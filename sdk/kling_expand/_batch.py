@@ -15,7 +15,6 @@ sent again. A task that failed is reported, not resubmitted.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -23,8 +22,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Required, TypedDict, Unpack
-
-from PIL import Image
 
 from kling_spec import ExpandConstraints
 
@@ -37,14 +34,9 @@ from ._exceptions import (
     PolicyError,
     TaskFailedError,
 )
-from ._images import ImageInput, file_of, url_of
+from ._images import ImageInput, file_of, is_pil_image, url_of
 from ._models import SavedImage, Task
 from ._polling import check_wait
-
-
-def account_fingerprint(api_key: str) -> str:
-    """A short hash naming the account a key belongs to; the key cannot be read back."""
-    return hashlib.sha256(b"kling-expand account\0" + api_key.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -111,7 +103,7 @@ def _source_of(image: ImageInput) -> str:
     """What names ``image`` in a key, however it was spelled (see :class:`BatchItem`)."""
     if isinstance(image, bytes | bytearray | memoryview):
         return "sha256:" + hashlib.sha256(image).hexdigest()
-    if isinstance(image, Image.Image):
+    if is_pil_image(image):
         pixels = hashlib.sha256(f"{image.mode} {image.width}x{image.height} ".encode())
         pixels.update(image.tobytes())
         return "pixels-sha256:" + pixels.hexdigest()
@@ -145,7 +137,11 @@ def _scope_of(image: ImageInput, engine: BatchEngine) -> str:
 def _content_of(image: ImageInput, max_bytes: int) -> str:
     """The content digest of a file (at most ``max_bytes`` + 1 of it), else its source."""
     source = _source_of(image)
-    path = None if isinstance(image, bytes | bytearray | memoryview | Image.Image) else Path(source)
+    path = (
+        None
+        if isinstance(image, bytes | bytearray | memoryview) or is_pil_image(image)
+        else Path(source)
+    )
     if path is None or not path.is_absolute() or not path.is_file():
         return source
     digest = hashlib.sha256()
@@ -291,6 +287,8 @@ async def expand_many(
     log = Journal(Path(journal) if journal is not None else directory / "journal.jsonl")
     for item, key in zip(batch, keys, strict=True):
         log.adopt(key, item.legacy_identity())
+    import asyncio  # loaded already: this runs in an event loop
+
     gate = asyncio.Semaphore(concurrency)
     runner = _ItemRunner(engine, log, directory, on_event or (lambda event: None), wait)
 

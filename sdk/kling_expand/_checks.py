@@ -7,13 +7,15 @@ of the resolved spec the client was given; nothing here restates a limit.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kling_expand_api.models import ExpandImageRequest
 from kling_spec import ExpandConstraints, check_expand_request
 
 from ._images import PreparedImage
 from ._ratios import Ratios, check_ratios, raise_if_any
+
+if TYPE_CHECKING:
+    from kling_expand_api.models import ExpandImageRequest
 
 __all__ = ["build_create_request", "check_ratios"]
 
@@ -40,4 +42,6 @@ def build_create_request(
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     raise_if_any(check_expand_request(body, constraints, image=image.info))
+    from kling_expand_api.models import ExpandImageRequest  # the generated client, when used
+
     return ExpandImageRequest.from_dict(body)

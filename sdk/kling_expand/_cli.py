@@ -10,10 +10,12 @@ Commands::
     kling-expand mock [ARGS...]        (the offline mock server; ARGS go to ``kling-mock serve``)
     kling-expand demo [--out DIR]      (start the mock, run the sample photo through it)
 
-The key comes from ``COMETAPI_KEY`` (or ``--api-key-env NAME``), the service from
-``KLING_BASE_URL`` or ``--base-url``. Progress goes to stderr, results to stdout
-(one path per line, or JSON with ``--json``). Errors are one line on stderr;
-``--debug`` shows the traceback.
+The key comes from ``COMETAPI_KEY`` (or ``--api-key-env NAME``); to call Kling
+directly, set ``KLING_ACCESS_KEY`` and ``KLING_SECRET_KEY`` instead (or
+``--access-key-env``/``--secret-key-env``; ``--gateway kling`` when both kinds are
+set). The service comes from ``KLING_BASE_URL`` or ``--base-url``. Progress goes
+to stderr, results to stdout (one path per line, or JSON with ``--json``). Errors
+are one line on stderr; ``--debug`` shows the traceback.
 
 Exit codes (:data:`EXIT_CODES`): 0 done; 1 unexpected error; 2 bad usage or
 input (caught before anything was sent); 3 the service refused (an API error);
@@ -49,7 +51,8 @@ from rich.progress import (
 )
 
 from ._batch import BatchEvent, BatchItem, BatchOutcome
-from ._client import API_KEY_ENV, KlingExpand
+from ._client import KlingExpand
+from ._engine import CreateArgs, choose_ratios
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -60,9 +63,10 @@ from ._exceptions import (
     TaskFailedError,
     WaitTimeoutError,
 )
+from ._gateway import ACCESS_KEY_ENV, API_KEY_ENV, GATEWAYS, SECRET_KEY_ENV
 from ._images import prepare_image
 from ._models import Task
-from ._ratios import ANCHORS, Ratios, ratios_for_aspect
+from ._ratios import ANCHORS, Ratios
 from ._sheet import compose_before_after
 from ._version import installed_version
 
@@ -128,7 +132,26 @@ def _add_globals(parser: argparse.ArgumentParser, *, after_command: bool) -> Non
         "--api-key-env",
         default=default(API_KEY_ENV),
         metavar="NAME",
-        help=f"environment variable holding the key (default: {API_KEY_ENV})",
+        help=f"environment variable holding CometAPI's key (default: {API_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--access-key-env",
+        default=default(ACCESS_KEY_ENV),
+        metavar="NAME",
+        help=f"environment variable holding Kling's access key (default: {ACCESS_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--secret-key-env",
+        default=default(SECRET_KEY_ENV),
+        metavar="NAME",
+        help=f"environment variable holding Kling's secret key (default: {SECRET_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--gateway",
+        choices=GATEWAYS,
+        default=default(None),
+        help="CometAPI (a key) or Kling directly (access and secret key); default: the one "
+        "whose keys are set, CometAPI's first",
     )
     parser.add_argument(
         "--timeout", type=_positive_float, default=default(60.0), help="seconds per request"
@@ -165,7 +188,7 @@ def _count(minimum: int) -> Callable[[str], int]:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kling-expand",
-        description="Expand photos beyond their borders with Kling (through CometAPI).",
+        description="Expand photos beyond their borders with Kling (through CometAPI or directly).",
         epilog="exit codes: 0 done, 1 unexpected, 2 bad input, 3 API error, 4 no answer, "
         "5 task failed, 6 deadline passed, 7 download failed, 130 interrupted",
     )
@@ -272,20 +295,24 @@ def _task_json(task: Task) -> dict[str, Any]:
     return task.record.to_dict()
 
 
-def _ratios_for(image: str, args: argparse.Namespace, client: KlingExpand) -> Ratios:
-    sides = {s: getattr(args, s) for s in ("up", "down", "left", "right")}
-    given = [any(v is not None for v in sides.values()), args.all is not None, bool(args.aspect)]
-    if sum(given) != 1:
+def _create_args(args: argparse.Namespace) -> CreateArgs:
+    """The ratio options as the SDK takes them (``--all R`` is four equal sides); the SDK
+    chooses the ratios from them, with its own rules and errors."""
+    given = {side: getattr(args, side) for side in ("up", "down", "left", "right")}
+    sides = {side: value for side, value in given.items() if value is not None}
+    ways = [bool(sides), args.all is not None, bool(args.aspect)]
+    if sum(ways) != 1:
         raise InputValidationError(
             [("ratios", "give exactly one of --up/--down/--left/--right, --all or --aspect")]
         )
-    if args.all is not None:
-        return Ratios.all(args.all)
-    if args.aspect:
-        return ratios_for_aspect(
-            image, args.aspect, anchor=args.anchor, constraints=client.constraints
-        )
-    return Ratios(**{side: value or 0.0 for side, value in sides.items()})
+    ratios = Ratios.all(args.all) if args.all is not None else None
+    return CreateArgs(**sides, ratios=ratios, aspect=args.aspect or None, anchor=args.anchor)
+
+
+def _ratios_for(image: str, args: argparse.Namespace, client: KlingExpand) -> Ratios:
+    info = prepare_image(image, client.constraints).info if args.aspect else None
+    size = None if info is None else (info.width, info.height)
+    return choose_ratios(_create_args(args), size, client.constraints)
 
 
 def _params(args: argparse.Namespace, ratios: Ratios) -> dict[str, Any]:
@@ -476,7 +503,7 @@ def main(
         if args.command == "demo":
             return _demo(args, out_stream, err_stream, client_factory)
         with client_factory(
-            api_key=(os.environ if environ is None else environ).get(args.api_key_env) or None,
+            **_credentials(args, os.environ if environ is None else environ),
             base_url=args.base_url,
             timeout=args.timeout,
             max_retries=args.max_retries,
@@ -487,6 +514,23 @@ def main(
             traceback.print_exc(file=err_stream)
         out.error("interrupted" if isinstance(error, KeyboardInterrupt) else _one_line(error))
         return exit_code_for(error)
+
+
+def _credentials(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The client's gateway and keys, from the variables the options name.
+
+    The SDK decides the gateway (``_gateway.py``); only the lookup of renamed
+    variables happens here.
+    """
+    api_key = environ.get(args.api_key_env) or None
+    access_key = environ.get(args.access_key_env) or None
+    secret_key = environ.get(args.secret_key_env) or None
+    gateway = args.gateway or (
+        "kling" if api_key is None and (access_key or secret_key) else "cometapi"
+    )
+    if gateway == "kling":
+        return {"gateway": gateway, "access_key": access_key, "secret_key": secret_key}
+    return {"gateway": gateway, "api_key": api_key}
 
 
 def _one_line(error: BaseException) -> str:

@@ -17,21 +17,10 @@ import uuid
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
-from kling_expand_api.api.image_expansion import (
-    get_image_expansion_task,
-    kling_image_expansion,
-    list_image_expansion_tasks,
-)
-from kling_expand_api.models import (
-    ExpandImageRequest,
-    TaskEnvelope,
-    TaskListEnvelope,
-)
-from kling_expand_api.types import UNSET
 from kling_spec import ExpandConstraints
 
 from ._exceptions import (
@@ -41,6 +30,7 @@ from ._exceptions import (
     NotFoundError,
     make_status_error,
 )
+from ._gateway import Gateway
 from ._models import Task
 from ._retry import (
     Clock,
@@ -50,6 +40,11 @@ from ._retry import (
     parse_retry_after,
     should_retry,
 )
+
+if TYPE_CHECKING:
+    from kling_expand_api.models import ExpandImageRequest
+
+# The generated client is imported where a request is planned, not with the SDK.
 
 logger = logging.getLogger("kling_expand")
 
@@ -117,8 +112,7 @@ Plan = Generator[Effect, Any, T]
 class Settings:
     """Everything a plan needs to know, resolved once per client (and per call options)."""
 
-    api_key: str = field(repr=False)
-    base_url: str
+    gateway: Gateway  # the service, its paths and credential (``_gateway.py``)
     timeout: httpx.Timeout
     retry: RetryPolicy
     poll: PollPolicy
@@ -132,6 +126,15 @@ class Settings:
     download_max_bytes: int = 64 * 1024 * 1024
     call_timeout: httpx.Timeout | None = None
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return self.gateway.base_url
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no error or log line may show: the key(s) and the current token."""
+        return self.gateway.secrets
 
     def with_call_options(
         self,
@@ -170,7 +173,7 @@ def error_of(answer: Exchange | Fetched, settings: Settings) -> APIStatusError:
         answer.status_code,
         answer.content,
         retry_after=retry_after,
-        redact=(settings.api_key,),
+        redact=settings.secrets,
     )
 
 
@@ -182,6 +185,8 @@ def _succeeded(parsed: object, kind: type[T], exchange: Exchange) -> T | None:
 
 
 def task_of(exchange: Exchange, settings: Settings) -> Task:
+    from kling_expand_api.models import TaskEnvelope
+
     envelope = _succeeded(exchange.parsed, TaskEnvelope, exchange)
     if envelope is None:
         raise error_of(exchange, settings)
@@ -190,6 +195,8 @@ def task_of(exchange: Exchange, settings: Settings) -> Task:
 
 
 def tasks_of(exchange: Exchange, settings: Settings) -> list[Task]:
+    from kling_expand_api.models import TaskListEnvelope
+
     envelope = _succeeded(exchange.parsed, TaskListEnvelope, exchange)
     if envelope is None:
         raise error_of(exchange, settings)
@@ -243,6 +250,8 @@ def _call(settings: Settings, call: Call, parse: Callable[[Exchange, Settings], 
 
 
 def get_task(settings: Settings, task_id: str, deadline: float | None = None) -> Plan[Task]:
+    from kling_expand_api.api.image_expansion import get_image_expansion_task
+
     call = settings.call(get_image_expansion_task, f"GET task {task_id}", task_id=task_id)
     call = dataclasses.replace(call, deadline=deadline)
     step = lambda: _call(settings, call, task_of)  # noqa: E731 - a plan factory, built per attempt
@@ -252,6 +261,9 @@ def get_task(settings: Settings, task_id: str, deadline: float | None = None) ->
 def list_page(
     settings: Settings, page_num: int, page_size: int, external_task_id: str | None = None
 ) -> Plan[list[Task]]:
+    from kling_expand_api.api.image_expansion import list_image_expansion_tasks
+    from kling_expand_api.types import UNSET
+
     call = settings.call(
         list_image_expansion_tasks,
         f"GET tasks page {page_num}",
@@ -305,6 +317,8 @@ def create_task(
     earlier attempt (say, before a crash) may already have created it, so a
     refusal is checked the same way.
     """
+    from kling_expand_api.api.image_expansion import kling_image_expansion
+
     external_task_id = body.external_task_id
     if not isinstance(external_task_id, str) or not external_task_id:
         raise ValueError("a create request needs an external_task_id to be resent safely")

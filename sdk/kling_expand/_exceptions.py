@@ -255,6 +255,15 @@ def _code_table(spec: Mapping[str, Any] | None = None) -> Mapping[int, KlingCode
 # The one table the SDK consults, read from the resolved spec's x-kling-error-codes.
 KLING_ERROR_CODES: Mapping[int, KlingCode] = _code_table()
 
+# The two codes Kling's access-key tokens bring (``_gateway.py``): a token whose
+# ``nbf`` is still ahead of the service's clock, and one whose ``exp`` is past.
+KLING_TOKEN_NOT_YET_VALID = 1003
+KLING_TOKEN_EXPIRED = 1004
+_CLOCK_HINT = (
+    "the token's nbf (not before) is later than the service's time: this machine's clock "
+    "is probably ahead; set it right (NTP) rather than retrying"
+)
+
 # Statuses worth retrying when the body names no Kling code: CometAPI's gateway
 # advice, as the spec lists it. Nothing is added here: a status the gateway does
 # not call retryable (502 among them) is raised at once, so the spec stays the
@@ -366,6 +375,8 @@ def make_status_error(
             message = f"unexpected response body: {decoded.strip()[:200]}"
         else:
             message = "the service answered with an error and no message"
+    if code == KLING_TOKEN_NOT_YET_VALID:
+        message = f"{message} ({_CLOCK_HINT})"
     error_class = _error_class(status_code, code)
     return error_class(
         message,

@@ -14,11 +14,10 @@ import binascii
 import io
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
-
-from PIL import Image
+from typing import TYPE_CHECKING, TypeAlias
 
 from kling_spec import (
     ExpandConstraints,
@@ -33,7 +32,19 @@ from kling_spec import (
 
 from ._exceptions import InputValidationError
 
-ImageInput: TypeAlias = str | bytes | os.PathLike[str] | Image.Image
+if TYPE_CHECKING:
+    from PIL import Image
+    from typing_extensions import TypeIs
+
+# Pillow is imported where pixels are handled, not with the SDK: most calls never
+# need it (a URL, a file's bytes, a task), and it is a large share of the import.
+ImageInput: TypeAlias = "str | bytes | os.PathLike[str] | Image.Image"
+
+
+def is_pil_image(value: object) -> TypeIs[Image.Image]:
+    """Whether ``value`` is a PIL image, without importing Pillow (none exists before it is)."""
+    module = sys.modules.get("PIL.Image")
+    return module is not None and isinstance(value, module.Image)
 
 
 @dataclass(frozen=True)
@@ -122,7 +133,7 @@ def prepare_image(image: ImageInput, constraints: ExpandConstraints | None = Non
     """
     constraints = constraints or ExpandConstraints.from_spec()
     field = constraints.image_field
-    if isinstance(image, Image.Image):
+    if is_pil_image(image):
         prepared = _from_bytes(_from_pil(image, constraints), constraints)
     elif isinstance(image, bytes | bytearray | memoryview):
         prepared = _from_bytes(bytes(image), constraints)

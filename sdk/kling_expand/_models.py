@@ -18,12 +18,14 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kling_expand_api.models import TaskRecord, TaskResult, TaskStatus
-from kling_expand_api.types import Unset
+if TYPE_CHECKING:
+    from kling_expand_api.models import TaskRecord, TaskResult, TaskStatus
+    from kling_expand_api.types import Unset
 
-_FINAL = frozenset({TaskStatus.SUCCEED, TaskStatus.FAILED})
+# The generated models are imported where a record is read: a Task exists only
+# once one was, so its methods find them loaded.
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ def _millis(value: int) -> dt.datetime:
 
 
 def _images_of(result: TaskResult | None | Unset) -> tuple[ResultImage, ...]:
+    from kling_expand_api.models import TaskResult
+    from kling_expand_api.types import Unset
+
     if not isinstance(result, TaskResult) or isinstance(result.images, Unset):
         return ()
     images = (
@@ -85,6 +90,8 @@ class Task:
     @classmethod
     def from_record(cls, record: TaskRecord, *, request_id: str | None = None) -> Task:
         """The SDK's view of a generated ``TaskRecord``."""
+        from kling_expand_api.types import Unset
+
         external = None
         if not isinstance(record.task_info, Unset):
             value = record.task_info.external_task_id
@@ -106,6 +113,8 @@ class Task:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, request_id: str | None = None) -> Task:
         """Parse a task record as JSON-decoded (a callback body, a journal line)."""
+        from kling_expand_api.models import TaskRecord
+
         return cls.from_record(TaskRecord.from_dict(data), request_id=request_id)
 
     @property
@@ -116,12 +125,16 @@ class Task:
     @property
     def done(self) -> bool:
         """Whether the task reached a final status (``succeed`` or ``failed``)."""
-        return self.status in _FINAL
+        return self.succeeded or self.failed
 
     @property
     def succeeded(self) -> bool:
+        from kling_expand_api.models import TaskStatus
+
         return self.status == TaskStatus.SUCCEED
 
     @property
     def failed(self) -> bool:
+        from kling_expand_api.models import TaskStatus
+
         return self.status == TaskStatus.FAILED

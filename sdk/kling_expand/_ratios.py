@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from PIL import Image
-
 from kling_spec import ExpandConstraints, Violation, check_expand_request, expanded_canvas
 
 from ._exceptions import InputValidationError
-from ._images import ImageInput, prepare_image
+from ._images import ImageInput, is_pil_image, prepare_image
 
 Anchor = Literal[
     "center",
@@ -167,7 +165,7 @@ def _size_of(
 ) -> tuple[int, int]:
     if isinstance(image, tuple):
         return image
-    if isinstance(image, Image.Image):
+    if is_pil_image(image):
         return image.size
     prepared = prepare_image(image, constraints)
     if prepared.info is None:

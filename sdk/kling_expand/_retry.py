@@ -12,7 +12,6 @@ True
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import random
 import time
@@ -39,16 +38,28 @@ class Clock(Protocol):
     async def asleep(self, seconds: float) -> None: ...
 
 
+class WallClock(Protocol):
+    """A clock that also tells Unix seconds (Kling's tokens are timed on it)."""
+
+    def now(self) -> float: ...
+
+
 class SystemClock:
     """The real clock: :func:`time.monotonic`, :func:`time.sleep`, :func:`asyncio.sleep`."""
 
     def monotonic(self) -> float:
         return time.monotonic()
 
+    def now(self) -> float:
+        """Unix seconds (:func:`time.time`), which Kling's tokens carry."""
+        return time.time()
+
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # loaded already: this runs in an event loop
+
         await asyncio.sleep(seconds)
 
 

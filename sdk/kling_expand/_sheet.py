@@ -7,11 +7,13 @@ import binascii
 import io
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageOps
-
-from ._images import ImageInput
+from ._images import ImageInput, is_pil_image
 from ._ratios import Ratios, canvas_geometry
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def compose_before_after(
@@ -27,6 +29,8 @@ def compose_before_after(
     Both are scaled to ``height``; on the right, the original's place is outlined
     (from :func:`canvas_geometry`, scaled to the canvas actually returned).
     """
+    from PIL import Image, ImageDraw, ImageOps  # only a sheet needs drawing
+
     before = _open(original)
     after = _open(expanded)
     width, height_px = before.size
@@ -55,7 +59,9 @@ def compose_before_after(
 
 def _open(image: ImageInput | Image.Image) -> Image.Image:
     """A fully loaded image (no file left open) from any input that carries pixels."""
-    if isinstance(image, Image.Image):
+    from PIL import Image
+
+    if is_pil_image(image):
         return image
     if isinstance(image, bytes):
         source: io.BytesIO | Path = io.BytesIO(image)

@@ -17,18 +17,24 @@ a typed error.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any, Generic, TypeVar, cast
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 
-from kling_expand_api.client import Client
-from kling_expand_api.types import Response
-
 from ._core import Call, Exchange, Fetch, Fetched, Plan, Settings, Sleep
-from ._exceptions import APIConnectionError, APITimeoutError, redact
+from ._exceptions import (
+    KLING_TOKEN_EXPIRED,
+    APIConnectionError,
+    APITimeoutError,
+    make_status_error,
+    redact,
+)
+
+if TYPE_CHECKING:
+    from kling_expand_api.types import Response
 
 T = TypeVar("T")
 
@@ -42,8 +48,7 @@ class _Requests:
     """Builds every request a client sends (shared by both drivers)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._api_key = settings.api_key
-        self._base_url = settings.base_url
+        self._gateway = settings.gateway
         self._origin = httpx.URL(settings.base_url)
         self._clock = settings.clock
 
@@ -70,7 +75,7 @@ class _Requests:
         With a ``deadline`` the timeout (the call's, else the httpx client's) is cut
         to the time left; with none left the request is not sent.
         """
-        target = self._base_url + url if url.startswith("/") else url
+        target = self._gateway.url_for(url) if url.startswith("/") else url
         timeout = self._timeout(http, timeout, deadline, method, url)
         request = http.build_request(
             method,
@@ -79,9 +84,22 @@ class _Requests:
             **kwargs,
         )
         request.headers.update(headers)
-        if self._api_key and self.is_api_request(request.url):
-            request.headers["Authorization"] = f"Bearer {self._api_key}"
+        if self.is_api_request(request.url):
+            authorization = self._gateway.authorization()
+            if authorization is not None:
+                request.headers["Authorization"] = authorization
         return request
+
+    def renewed_after(self, exchange: Exchange) -> bool:
+        """Whether ``exchange`` refused an expired token that is now renewed (send again).
+
+        Only a 401 (the service refused, so nothing was created or charged) with
+        Kling's code 1004 on a request that carried the SDK's own token.
+        """
+        if exchange.status_code != HTTPStatus.UNAUTHORIZED or self._gateway.token is None:
+            return False
+        code = make_status_error(exchange.status_code, exchange.content).code
+        return code == KLING_TOKEN_EXPIRED and self._gateway.renew_token()
 
     def _timeout(
         self,
@@ -158,7 +176,7 @@ class _AsyncSender(_Sender):
 
 
 @contextlib.contextmanager
-def _mapped_errors(label: str, api_key: str) -> Iterator[None]:
+def _mapped_errors(label: str, secrets: tuple[str, ...]) -> Iterator[None]:
     """Turn every error httpx raises for a request into the SDK's.
 
     Timeouts become :class:`APITimeoutError`; every other ``httpx.RequestError``
@@ -172,7 +190,7 @@ def _mapped_errors(label: str, api_key: str) -> Iterator[None]:
             f"{label} timed out", request_sent=not isinstance(exc, _NOT_SENT)
         ) from exc
     except httpx.RequestError as exc:
-        message = redact(f"{label} failed: {exc or type(exc).__name__}", (api_key,))
+        message = redact(f"{label} failed: {exc or type(exc).__name__}", secrets)
         raise APIConnectionError(message, request_sent=not isinstance(exc, _NOT_SENT)) from exc
 
 
@@ -264,9 +282,13 @@ class ThreadedHTTP(AsyncHTTP):
         self._sync_client = client
 
     async def send(self, request: httpx.Request) -> httpx.Response:
+        import asyncio  # loaded already: this runs in an event loop
+
         return await asyncio.to_thread(self._sync_client.send, request)
 
     async def read_bounded(self, request: httpx.Request, body: _BoundedBody) -> httpx.Response:
+        import asyncio
+
         return await asyncio.to_thread(_read_bounded, self._sync_client, request, body)
 
     async def aclose(self) -> None:
@@ -330,12 +352,18 @@ class SyncDriver:
             return None
         if isinstance(effect, Fetch):
             return self._fetch(effect)
+        exchange = self._call(effect)
+        return self._call(effect) if self._requests.renewed_after(exchange) else exchange
+
+    def _call(self, effect: Call) -> Exchange:
+        from kling_expand_api.client import Client
+
         sender = _SyncSender(self._requests, self.http, effect)
         # The generated functions only call ``request`` on their httpx client.
         generated = Client(base_url=self.settings.base_url).set_httpx_client(
             cast(httpx.Client, sender)
         )
-        with _mapped_errors(effect.label, self.settings.api_key):
+        with _mapped_errors(effect.label, self.settings.secrets):
             try:
                 return _exchange(effect.operation.sync_detailed(client=generated, **effect.kwargs))
             except _PARSE_ERRORS as exc:
@@ -343,7 +371,7 @@ class SyncDriver:
 
     def _fetch(self, fetch: Fetch) -> Fetched:
         body = _BoundedBody(fetch.max_bytes)
-        with _mapped_errors(f"GET {fetch.url}", self.settings.api_key):
+        with _mapped_errors(f"GET {fetch.url}", self.settings.secrets):
             request = self._requests.build(self.http, "GET", fetch.url, timeout=fetch.timeout)
             response = _read_bounded(self.http, request, body)
         return body.result(response)
@@ -375,11 +403,17 @@ class AsyncDriver:
             return None
         if isinstance(effect, Fetch):
             return await self._fetch(effect)
+        exchange = await self._call(effect)
+        return await self._call(effect) if self._requests.renewed_after(exchange) else exchange
+
+    async def _call(self, effect: Call) -> Exchange:
+        from kling_expand_api.client import Client
+
         sender = _AsyncSender(self._requests, self.http, effect)
         generated = Client(base_url=self.settings.base_url).set_async_httpx_client(
             cast(httpx.AsyncClient, sender)
         )
-        with _mapped_errors(effect.label, self.settings.api_key):
+        with _mapped_errors(effect.label, self.settings.secrets):
             try:
                 response = await effect.operation.asyncio_detailed(
                     client=generated, **effect.kwargs
@@ -390,7 +424,7 @@ class AsyncDriver:
 
     async def _fetch(self, fetch: Fetch) -> Fetched:
         body = _BoundedBody(fetch.max_bytes)
-        with _mapped_errors(f"GET {fetch.url}", self.settings.api_key):
+        with _mapped_errors(f"GET {fetch.url}", self.settings.secrets):
             request = self._requests.build(
                 self.http.client, "GET", fetch.url, timeout=fetch.timeout
             )
