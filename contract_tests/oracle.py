@@ -63,8 +63,13 @@ class SpecBounds:
     ratio_max: Mapping[str, Fraction]
     ratio_min_written: Mapping[str, int | float]
     ratio_max_written: Mapping[str, float]
+    n_field: str
     n_min: int
     n_max: int
+    watermark_field: str
+    watermark_enabled_field: str
+    callback_field: str
+    external_task_id_field: str
     prompt_field: str
     prompt_max: int
     max_area_factor: Fraction
@@ -84,7 +89,8 @@ class SpecBounds:
         vertical = tuple(expansion["vertical"])
         horizontal = tuple(expansion["horizontal"])
         ratios = vertical + horizontal
-        n = properties["n"]
+        n_field = str(extra["n"]["field"])
+        n = properties[n_field]
         return cls(
             create_path=path,
             request_pointer=pointer,
@@ -96,8 +102,13 @@ class SpecBounds:
             ratio_max={f: _exact(properties[f]["maximum"]) for f in ratios},
             ratio_min_written={f: properties[f]["minimum"] for f in ratios},
             ratio_max_written={f: float(properties[f]["maximum"]) for f in ratios},
+            n_field=n_field,
             n_min=int(n["minimum"]),
             n_max=int(n["maximum"]),
+            watermark_field=str(extra["watermark"]["field"]),
+            watermark_enabled_field=str(extra["watermark"]["enabled"]),
+            callback_field=str(extra["callback"]["field"]),
+            external_task_id_field=str(extra["external_task_id"]["field"]),
             prompt_field=prompt["field"],
             prompt_max=int(prompt["max_length"]),
             max_area_factor=_exact(expansion["max_area_factor"]),

@@ -46,15 +46,20 @@ def _scale_ratios(factor: float) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+def _n_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    n: dict[str, Any] = schema["properties"][schema["x-kling-constraints"]["n"]["field"]]
+    return n
+
+
 def _halve_n(schema: dict[str, Any]) -> None:
-    n = schema["properties"]["n"]
+    n = _n_schema(schema)
     n["maximum"] = n["maximum"] // 2
     n["default"] = min(n.get("default", n["minimum"]), n["maximum"])
 
 
 def _raise_n_minimum(schema: dict[str, Any]) -> None:
     # A hard-coded minimum of n would now accept the value one below the spec's.
-    n = schema["properties"]["n"]
+    n = _n_schema(schema)
     n["minimum"] = n["minimum"] + 1
     n["default"] = max(n.get("default", n["minimum"]), n["minimum"])
 

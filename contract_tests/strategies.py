@@ -185,14 +185,16 @@ def callback_urls() -> st.SearchStrategy[str]:
     return st.sampled_from(CALLBACK_URLS)
 
 
-def optional_extras() -> st.SearchStrategy[dict[str, Any]]:
+def optional_extras(bounds: SpecBounds) -> st.SearchStrategy[dict[str, Any]]:
     """Optional fields the spec allows (and one it does not name, which it does not forbid)."""
     return st.fixed_dictionaries(
         {},
         optional={
-            "watermark_info": st.fixed_dictionaries({"enabled": st.booleans()}),
-            "external_task_id": st.text(min_size=1, max_size=20),
-            "callback_url": callback_urls(),
+            bounds.watermark_field: st.fixed_dictionaries(
+                {bounds.watermark_enabled_field: st.booleans()}
+            ),
+            bounds.external_task_id_field: st.text(min_size=1, max_size=20),
+            bounds.callback_field: callback_urls(),
             "x_unknown_extra": st.integers(),
         },
     )
@@ -211,10 +213,10 @@ def request_cases(draw: st.DrawFn, bounds: SpecBounds, *, typed: bool = False) -
     """
     case = draw(valid_request_cases(bounds))
     replacements = {name: ratio_values(bounds, name, typed=typed) for name in bounds.ratio_fields}
-    replacements["n"] = n_values(bounds, typed=typed)
+    replacements[bounds.n_field] = n_values(bounds, typed=typed)
     replacements[bounds.prompt_field] = prompt_values(bounds, typed=typed)
     replacements[bounds.image_field] = image_values(bounds, typed=typed)
-    replacements["callback_url"] = callback_urls()
+    replacements[bounds.callback_field] = callback_urls()
     choices = sorted(replacements) + ([] if typed else ["drop"])
     for _ in range(draw(st.integers(0, 3))):
         name = draw(st.sampled_from(choices))
@@ -224,7 +226,7 @@ def request_cases(draw: st.DrawFn, bounds: SpecBounds, *, typed: bool = False) -
             case = RequestCase("drawn", case.fields, case.image_field, draw(replacements[name]))
         else:
             case = case.with_fields("drawn", **{name: draw(replacements[name])})
-    return case if typed else case.with_fields(case.label, **draw(optional_extras()))
+    return case if typed else case.with_fields(case.label, **draw(optional_extras(bounds)))
 
 
 @st.composite
@@ -247,7 +249,7 @@ def valid_request_cases(draw: st.DrawFn, bounds: SpecBounds) -> RequestCase:
             bounds.vertical + bounds.horizontal, vertical + horizontal, strict=True
         )
     }
-    fields["n"] = draw(st.integers(bounds.n_min, bounds.n_max))
+    fields[bounds.n_field] = draw(st.integers(bounds.n_min, bounds.n_max))
     seed = draw(st.text(min_size=1, max_size=6))
     length = draw(st.integers(0, bounds.prompt_max))
     fields[bounds.prompt_field] = (seed * length)[:length]

@@ -48,7 +48,7 @@ def test_a_succeeded_task_has_n_images_that_keep_the_original(
     def keeps_the_original(case, data) -> None:
         # Given an accepted request with a real image, expanded through the SDK
         # (its waiting moves the mock's clock)
-        n = case.fields["n"]
+        n = case.fields[bounds.n_field]
         result = sdk.call(
             "expand",
             case.image_spec.encoded(),

@@ -32,8 +32,14 @@ from ..strategies import (
 )
 from .conftest import on_each_spec_copy, raw_client, sdk_for
 
-# Optional fields the SDK takes as a keyword argument of the same name and type.
-SDK_KEYWORDS = {"n": int, "callback_url": str, "external_task_id": str}
+
+def sdk_keywords(bounds: SpecBounds) -> dict[str, tuple[str, type]]:
+    """Optional wire fields the SDK takes as a keyword argument, with its name and type."""
+    return {
+        bounds.n_field: ("n", int),
+        bounds.callback_field: ("callback_url", str),
+        bounds.external_task_id_field: ("external_task_id", str),
+    }
 
 
 def sdk_request(case: RequestCase, bounds: SpecBounds) -> tuple[Any, dict[str, Any]] | None:
@@ -60,16 +66,17 @@ def sdk_request(case: RequestCase, bounds: SpecBounds) -> tuple[Any, dict[str, A
         arguments["prompt"] = fields.pop(bounds.prompt_field)
         if not isinstance(arguments["prompt"], str):
             return None
-    for name, kind in SDK_KEYWORDS.items():
+    for name, (keyword, kind) in sdk_keywords(bounds).items():
         if name in fields:
-            value = arguments[name] = fields.pop(name)
+            value = arguments[keyword] = fields.pop(name)
             if type(value) is not kind or value == "":
                 return None
-    if "watermark_info" in fields:
-        watermark = fields.pop("watermark_info")
-        if set(watermark) != {"enabled"} or type(watermark["enabled"]) is not bool:
+    if bounds.watermark_field in fields:
+        watermark = fields.pop(bounds.watermark_field)
+        enabled = bounds.watermark_enabled_field
+        if set(watermark) != {enabled} or type(watermark[enabled]) is not bool:
             return None
-        arguments["watermark"] = watermark["enabled"]
+        arguments["watermark"] = watermark[enabled]
     return None if fields else (image, arguments)
 
 

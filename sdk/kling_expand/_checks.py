@@ -35,10 +35,12 @@ def build_create_request(
     body: dict[str, Any] = {constraints.image_field: image.wire, **ratios.as_fields(constraints)}
     optional: dict[str, Any] = {
         constraints.prompt_field: prompt,
-        "n": n,
-        "watermark_info": None if watermark is None else {"enabled": watermark},
-        "callback_url": callback_url,
-        "external_task_id": external_task_id,
+        constraints.n_field: n,
+        constraints.watermark_field: (
+            None if watermark is None else {constraints.watermark_enabled_field: watermark}
+        ),
+        constraints.callback_field: callback_url,
+        constraints.external_task_id_field: external_task_id,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     raise_if_any(check_expand_request(body, constraints, image=image.info))
