@@ -15,6 +15,7 @@ from rich.console import Console
 
 from . import _fixtures, _seams
 from ._footprint import footprint_lines, measure_footprint
+from ._hostile_memory import hostile_memory_report
 from ._render_memory import render_memory_report
 from ._report import SERVER_ORDER, markdown_table, targets_table, throughput_table
 from ._run import RESULTS_DIR, Settings, run_benchmarks, write_results
@@ -67,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-sdk", action="store_true", help="skip the SDK overhead figure")
     parser.add_argument(
         "--no-render-memory", action="store_true", help="skip the render memory figure"
+    )
+    parser.add_argument(
+        "--no-hostile-memory",
+        action="store_true",
+        help="skip the RSS figures after hostile peers (headers, stalled uploads, callbacks)",
     )
     parser.add_argument(
         "--footprint-only",
@@ -154,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = result.to_json()
     if not args.no_render_memory:
         report["render_memory"] = render_memory_report(progress.print)
+    if not args.no_hostile_memory:
+        report["hostile_memory"] = hostile_memory_report(progress.print)
     if not args.no_footprint:
         report["footprint"] = _footprint(args, log=progress.print)
     if not args.no_fixtures:

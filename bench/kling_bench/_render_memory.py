@@ -61,7 +61,8 @@ def max_area_ratios(constraints: ExpandConstraints) -> dict[str, float]:
     return ratios
 
 
-def _status_bytes(field: str) -> int:
+def status_bytes(field: str) -> int:
+    """A byte figure (VmRSS, VmHWM, ...) of this process, from /proc/self/status."""
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
             if line.startswith(field + ":"):
@@ -102,13 +103,13 @@ async def _round(side: int, n: int) -> RenderMemory:
             await mock.advance_async(3600)
             task = (await client.get(f"{CREATE_PATH}/{task_id}")).json()["data"]
             urls = [image["watermark_url"] for image in task["task_result"]["images"]]
-            rss_start = _status_bytes("VmRSS")
+            rss_start = status_bytes("VmRSS")
             answers = await asyncio.gather(*(client.get(url) for url in urls))
             for answer in answers:
                 answer.raise_for_status()
             del answers
-        rss_after = _status_bytes("VmRSS")
-        rss_peak = _status_bytes("VmHWM")
+        rss_after = status_bytes("VmRSS")
+        rss_peak = status_bytes("VmHWM")
     return RenderMemory(side, n, (canvas.width, canvas.height), rss_start, rss_peak, rss_after)
 
 
@@ -121,7 +122,7 @@ def measure_render_memory(side: int = FULL_SIDE, n: int | None = None) -> Render
         text=True,
         check=False,
         timeout=1800,
-        env=os.environ | {"PYTHONPATH": _bench_path()},
+        env=os.environ | {"PYTHONPATH": bench_path()},
     )
     if done.returncode != 0:
         raise RuntimeError(f"render memory round failed: {done.stderr[-2000:]}")
@@ -151,7 +152,8 @@ def render_memory_report(log: Callable[[str], object]) -> dict[str, Any]:
     return figures
 
 
-def _bench_path() -> str:
+def bench_path() -> str:
+    """PYTHONPATH for a child interpreter that imports this bench."""
     here = str(Path(__file__).resolve().parents[1])
     return os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
 
