@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from typing import Any
 
 from kling_spec import CREATE_PATH
 
-from ._render_memory import bench_path, status_bytes
+from ._fresh_process import run_json, status_bytes
 from ._report import MIB
 
 HEADER_REQUESTS = 40
@@ -63,7 +62,7 @@ async def _round() -> dict[str, Any]:
             )
             assert all(400 <= answer.status_code < 500 for answer in answers)
             stalled = [_stalled_upload(port) for _ in range(STALLED_UPLOADS)]
-            keyed = {**mock.headers()}
+            keyed = mock.headers()
             constraints = mock.service.constraints
             body: dict[str, Any] = dict.fromkeys(constraints.ratio_fields, 0.1)
             body[constraints.image_field] = "https://example.com/a.jpg"
@@ -101,18 +100,11 @@ def hostile_memory_report(log: Callable[[str], object]) -> dict[str, Any]:
         f"hostile peers: {HEADER_REQUESTS} x {HEADER_BYTES // 1024} KiB headers, "
         f"{STALLED_UPLOADS} stalled uploads, {CALLBACK_TASKS} callbacks to a silent receiver"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "kling_bench._hostile_memory"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env=os.environ | {"PYTHONPATH": bench_path()},
-    )
-    if done.returncode != 0:
-        log(f"  failed: {done.stderr[-2000:]}")
-        return {"note": f"failed: {done.stderr[-2000:]}"}
-    figures: dict[str, Any] = json.loads(done.stdout)
+    try:
+        figures = run_json("kling_bench._hostile_memory", timeout=600)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        log(f"  failed: {exc}")
+        return {"note": f"failed: {exc}"}
     log(
         f"  RSS start {figures['rss_start_mib']} MiB, peak {figures['rss_peak_mib']} MiB, "
         f"after {figures['rss_after_mib']} MiB; journal {figures['journal_bytes']} bytes"

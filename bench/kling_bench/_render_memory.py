@@ -16,16 +16,15 @@ import base64
 import io
 import json
 import math
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from kling_spec import CREATE_PATH, ExpandConstraints
 
+from ._fresh_process import run_json, status_bytes
 from ._report import MIB
 
 FULL_SIDE = 4096
@@ -59,15 +58,6 @@ def max_area_ratios(constraints: ExpandConstraints) -> dict[str, float]:
     ratios = dict.fromkeys(constraints.ratio_fields, ratio)
     assert constraints.area_ok(ratios)
     return ratios
-
-
-def status_bytes(field: str) -> int:
-    """A byte figure (VmRSS, VmHWM, ...) of this process, from /proc/self/status."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
 def _source_png(side: int) -> bytes:
@@ -116,17 +106,7 @@ async def _round(side: int, n: int) -> RenderMemory:
 def measure_render_memory(side: int = FULL_SIDE, n: int | None = None) -> RenderMemory:
     """Run one round in a fresh interpreter (``n`` defaults to the spec's largest)."""
     count = n if n is not None else int(ExpandConstraints.from_spec().n_bound.maximum)
-    done = subprocess.run(
-        [sys.executable, "-m", "kling_bench._render_memory", str(side), str(count)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-        env=os.environ | {"PYTHONPATH": bench_path()},
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"render memory round failed: {done.stderr[-2000:]}")
-    figures = json.loads(done.stdout)
+    figures = run_json("kling_bench._render_memory", str(side), str(count), timeout=1800)
     return RenderMemory(
         figures["side"],
         figures["n"],
@@ -150,12 +130,6 @@ def render_memory_report(log: Callable[[str], object]) -> dict[str, Any]:
         f"{figures['rss_peak_mib']} MiB, after {figures['rss_after_mib']} MiB"
     )
     return figures
-
-
-def bench_path() -> str:
-    """PYTHONPATH for a child interpreter that imports this bench."""
-    here = str(Path(__file__).resolve().parents[1])
-    return os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
 
 
 def main(argv: list[str]) -> int:
